@@ -1,0 +1,91 @@
+"""The product's settings, in one typed place.
+
+Every path, URL and tunable comes from here; values are read from the environment
+(prefix ``CALLE_``) when a :class:`Settings` is constructed, never at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+#: The five inspected subjects of Mexico's federal inspectorate (contract.md).
+MEXICO_CATEGORIES: tuple[str, ...] = (
+    "safety_health",
+    "working_conditions",
+    "subcontracting",
+    "freedom_of_association",
+    "gender_discrimination",
+)
+
+#: INEGI state codes "01".."32".
+MEXICO_STATE_CODES: tuple[str, ...] = tuple(f"{i:02d}" for i in range(1, 33))
+
+
+def _split_list(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Configuration of a CALLE installation.
+
+    Lists are given in the environment as comma-separated values,
+    e.g. ``CALLE_CATEGORIES=safety_health,subcontracting``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="CALLE_", extra="ignore")
+
+    home: Path = Field(
+        default=Path(".calle"),
+        description="Folder for the embedded store, MLflow data, rejects and snapshots.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the store; default: a SQLite file `$CALLE_HOME/calle.db`. "
+        "Production: `postgresql+psycopg://USER@HOST:5432/DB`.",
+    )
+    mlflow_tracking_uri: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CALLE_MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_URI"),
+        description="MLflow tracking URI (`MLFLOW_TRACKING_URI` is respected too); "
+        "default `sqlite:///$CALLE_HOME/mlflow.db`.",
+    )
+    categories: Annotated[list[str], NoDecode] = Field(
+        default=list(MEXICO_CATEGORIES),
+        description="Finding categories the inspectorate uses (comma-separated).",
+    )
+    region_codes: Annotated[list[str], NoDecode] = Field(
+        default=list(MEXICO_STATE_CODES),
+        description="Valid `state` codes; an employer with another code is rejected on import. "
+        "Empty accepts any non-empty code.",
+    )
+    log_level: str = Field(default="INFO", description="Logging level (DEBUG, INFO, WARNING).")
+
+    @field_validator("categories", "region_codes", mode="before")
+    @classmethod
+    def _parse_list(cls, value: object) -> object:
+        return _split_list(value)
+
+    @property
+    def store_url(self) -> str:
+        """The store's SQLAlchemy URL, the SQLite default resolved under ``home``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'calle.db').resolve()}"
+
+    @property
+    def tracking_uri(self) -> str:
+        """MLflow's tracking URI, the SQLite default resolved under ``home``."""
+        if self.mlflow_tracking_uri:
+            return self.mlflow_tracking_uri
+        return f"sqlite:///{(self.home / 'mlflow.db').resolve()}"
+
+    @property
+    def rejects_dir(self) -> Path:
+        """Where `calle import` writes the rows it rejected, beside the store."""
+        return self.home / "rejects"

@@ -1,0 +1,83 @@
+"""Shared fixtures: real stores on both engines, and one small world per session.
+
+PostgreSQL is never mocked or skipped: when the server is unreachable the
+PostgreSQL-parametrised tests fail with a message saying how to start it.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from calle.settings import Settings
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "CALLE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """The admin URL of the test PostgreSQL server, checked to answer."""
+    engine = sa.create_engine(POSTGRES_ADMIN_URL)
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except sa.exc.OperationalError as error:
+        pytest.fail(
+            f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL} ({error.orig}). Start it with "
+            "`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start` "
+            "or point CALLE_TEST_POSTGRES_URL at a server.",
+            pytrace=False,
+        )
+    finally:
+        engine.dispose()
+    return POSTGRES_ADMIN_URL
+
+
+def _fresh_postgres_database(admin_url: str) -> Iterator[str]:
+    """Create an empty database for one test, drop it afterwards."""
+    name = f"calle_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty store's URL, once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.db'}"
+    else:
+        yield from _fresh_postgres_database(request.getfixturevalue("postgres_server"))
+
+
+@pytest.fixture
+def settings(store_url: str, tmp_path: Path) -> Settings:
+    """Settings pointing at a fresh store and a private CALLE_HOME."""
+    return Settings(home=tmp_path / "calle-home", database_url=store_url)
+
+
+SMALL_WORLD = {"employers": 3000, "years": 5, "seed": 7}
+
+
+@pytest.fixture(scope="session")
+def small_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One small clean synthetic world (CSV), made once per test session."""
+    from features.world import WorldConfig, generate_world
+
+    out = tmp_path_factory.mktemp("small-world")
+    generate_world(WorldConfig.from_cli(**SMALL_WORLD, messy=0.0, end=None), out, "csv")
+    return out
