@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -14,10 +15,15 @@ from calle.settings import Settings
 
 app = typer.Typer(
     name="calle",
-    help="Predictive inspection targeting: synthetic worlds, contract import, risk models, service.",
+    help="Predictive labor-inspection targeting: worlds, import, models, service.",
     no_args_is_help=True,
     add_completion=False,
 )
+
+
+class FileFormat(StrEnum):
+    csv = "csv"
+    parquet = "parquet"
 
 
 def _settings() -> Settings:
@@ -33,8 +39,8 @@ def world(
     years: Annotated[int, typer.Option("--years", min=1, max=30, help="Years of history.")] = 5,
     seed: Annotated[int, typer.Option("--seed", help="Same seed, same files, byte for byte.")] = 0,
     file_format: Annotated[
-        str, typer.Option("--format", help="csv or parquet.", case_sensitive=False)
-    ] = "csv",
+        FileFormat, typer.Option("--format", help="File format of the tables.")
+    ] = FileFormat.csv,
     messy: Annotated[
         float,
         typer.Option("--messy", min=0.0, max=0.5, help="Share of rows to damage (0 = clean)."),
@@ -48,12 +54,13 @@ def world(
     from features.world import WorldConfig, generate_world
 
     _settings()
-    if file_format.lower() not in ("csv", "parquet"):
-        raise typer.BadParameter("must be csv or parquet", param_hint="--format")
-    config = WorldConfig.from_cli(
-        employers=employers, years=years, seed=seed, messy=messy, end=end
-    )
-    summary = generate_world(config, out, file_format=file_format.lower())
+    try:
+        config = WorldConfig.from_cli(
+            employers=employers, years=years, seed=seed, messy=messy, end=end
+        )
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+    summary = generate_world(config, out, file_format=file_format.value)
     typer.echo(summary.render())
 
 

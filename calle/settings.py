@@ -7,10 +7,10 @@ Every path, URL and tunable comes from here; values are read from the environmen
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from typing_extensions import Annotated
 
 #: The five inspected subjects of Mexico's federal inspectorate (contract.md).
 MEXICO_CATEGORIES: tuple[str, ...] = (
