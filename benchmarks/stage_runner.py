@@ -1,0 +1,40 @@
+"""Run one stage of the product as a child process and measure it.
+
+Each stage runs in its own process so that its peak memory (max RSS, from the
+kernel's rusage of that one child) is its own and not the benchmark's.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class StageResult:
+    stage: str
+    employers: int
+    seconds: float
+    peak_mb: float
+    rows: int
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds > 0 else float("nan")
+
+
+def run_stage(
+    stage: str, employers: int, argv: list[str], env: dict[str, str], log: Path
+) -> tuple[float, float]:
+    """Run ``argv``; return (wall seconds, peak resident MB). Fails loudly on a non-zero exit."""
+    started = time.perf_counter()
+    with log.open("w") as out:
+        child = subprocess.Popen(argv, env={**os.environ, **env}, stdout=out, stderr=out)
+        _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"{stage} at {employers:,} employers failed; see {log}")
+    return seconds, usage.ru_maxrss / 1024
