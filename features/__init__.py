@@ -1,1 +1,1 @@
-"""Data side of CALLE: the data contract, its import, the synthetic world, point-in-time features."""
+"""Data side of CALLE: the contract, its import, the synthetic world, point-in-time features."""

@@ -1,0 +1,70 @@
+"""The contract tables as pandas frames, and their point-in-time view.
+
+Feature code works on :class:`ContractFrames` only, never on the store, so the same
+functions serve the store, a contract folder, notebooks and tests. Dates are
+``datetime64`` columns; ids are strings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+DATE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "employers": ("registered_on",),
+    "inspections": ("date",),
+    "complaints": ("date",),
+    "remediations": ("opened_on", "closed_on"),
+}
+
+
+@dataclass(frozen=True)
+class ContractFrames:
+    """One inspectorate's data. ``attributes`` is long: employer_id, name, value, kind."""
+
+    employers: pd.DataFrame
+    inspections: pd.DataFrame
+    findings: pd.DataFrame
+    complaints: pd.DataFrame
+    remediations: pd.DataFrame
+    attributes: pd.DataFrame
+
+    def normalised(self) -> ContractFrames:
+        """Same data with date columns as ``datetime64[s]`` (stores return text or dates)."""
+        changes: dict[str, pd.DataFrame] = {}
+        for table, columns in DATE_COLUMNS.items():
+            frame = getattr(self, table).copy()
+            for column in columns:
+                frame[column] = pd.to_datetime(frame[column], errors="raise").astype(
+                    "datetime64[s]"
+                )
+            changes[table] = frame
+        return replace(self, **changes)
+
+    def as_of(self, as_of: date) -> ContractFrames:
+        """What was known at the start of ``as_of``: nothing dated on or after it.
+
+        Workplaces registered on or after ``as_of`` do not exist yet. A remediation
+        closed on or after ``as_of`` is shown as still open, as it was then.
+        """
+        cutoff = np.datetime64(as_of, "s")
+        employers = self.employers[
+            self.employers["registered_on"].isna() | (self.employers["registered_on"] < cutoff)
+        ]
+        inspections = self.inspections[self.inspections["date"] < cutoff]
+        findings = self.findings[self.findings["inspection_id"].isin(inspections["inspection_id"])]
+        complaints = self.complaints[self.complaints["date"] < cutoff]
+        remediations = self.remediations[self.remediations["opened_on"] < cutoff].copy()
+        remediations.loc[remediations["closed_on"] >= cutoff, "closed_on"] = pd.NaT
+        attributes = self.attributes[self.attributes["employer_id"].isin(employers["employer_id"])]
+        return ContractFrames(
+            employers=employers,
+            inspections=inspections,
+            findings=findings,
+            complaints=complaints,
+            remediations=remediations,
+            attributes=attributes,
+        )
