@@ -1,0 +1,39 @@
+"""The store: one relational database (SQLite by default, PostgreSQL in production).
+
+Open it with :func:`open_store`; the schema lives in :mod:`calle.store.schema` and evolves
+only through the Alembic migrations in ``migrations/versions``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from calle.settings import Settings
+from calle.store.migrate import upgrade_to_head
+
+
+def open_store(settings: Settings) -> sa.Engine:
+    """An engine on the store, its schema upgraded to head (idempotent).
+
+    For SQLite the home folder is created and foreign keys are switched on for every
+    connection (SQLite leaves them off by default).
+    """
+    url = make_url(settings.store_url)
+    if url.get_backend_name() == "sqlite":
+        settings.home.mkdir(parents=True, exist_ok=True)
+        if url.database and url.database != ":memory:":
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url)
+    if engine.dialect.name == "sqlite":
+        sa.event.listen(engine, "connect", _enable_sqlite_foreign_keys)
+    upgrade_to_head(engine)
+    return engine
+
+
+def _enable_sqlite_foreign_keys(dbapi_connection: object, _record: object) -> None:
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()

@@ -1,0 +1,156 @@
+"""The store's tables as SQLAlchemy Core metadata, for queries and bulk writes.
+
+The contract tables take their columns from :mod:`features.contract` (one definition of
+names, types and required-ness); this module adds what only a database needs: keys,
+foreign keys, indexes. The migrations under ``migrations/versions`` are frozen snapshots
+of this metadata; a test checks that upgrading to head yields exactly these tables.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from features.contract import (
+    COMPLAINTS,
+    EMPLOYERS,
+    FINDINGS,
+    INSPECTIONS,
+    ColumnType,
+)
+from features.contract import Table as ContractTable
+
+#: How each contract type is stored.
+SQL_TYPES: dict[ColumnType, type[sa.types.TypeEngine]] = {
+    ColumnType.TEXT: sa.Text,
+    ColumnType.INTEGER: sa.Integer,
+    ColumnType.NUMBER: sa.Float,
+    ColumnType.DATE: sa.Date,
+    ColumnType.FLAG: sa.SmallInteger,
+}
+
+#: Attribute kinds: numbers become numeric features, text categorical ones.
+ATTRIBUTE_KINDS: tuple[str, ...] = ("numeric", "categorical")
+
+metadata = sa.MetaData()
+
+
+def _contract_columns(table: ContractTable, *, skip: tuple[str, ...] = ()) -> list[sa.Column]:
+    """One SQL column per contract column; the contract's key columns form the primary key."""
+    columns = []
+    for column in table.columns:
+        if column.name in skip:
+            continue
+        in_key = column.name in table.key
+        columns.append(
+            sa.Column(
+                column.name,
+                SQL_TYPES[column.type](),
+                primary_key=in_key,
+                nullable=not (in_key or column.required),
+            )
+        )
+    return columns
+
+
+employers = sa.Table("employers", metadata, *_contract_columns(EMPLOYERS))
+
+attributes = sa.Table(
+    "attributes",
+    metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.CheckConstraint("kind IN ('numeric', 'categorical')", name="ck_attributes_kind"),
+)
+
+employer_attributes = sa.Table(
+    "employer_attributes",
+    metadata,
+    sa.Column(
+        "employer_id",
+        sa.Text,
+        sa.ForeignKey("employers.employer_id", name="fk_employer_attributes_employer"),
+        primary_key=True,
+    ),
+    sa.Column(
+        "name",
+        sa.Text,
+        sa.ForeignKey("attributes.name", name="fk_employer_attributes_attribute"),
+        primary_key=True,
+    ),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+inspections = sa.Table(
+    "inspections",
+    metadata,
+    *_contract_columns(INSPECTIONS),
+    sa.ForeignKeyConstraint(
+        ["employer_id"], ["employers.employer_id"], name="fk_inspections_employer"
+    ),
+    sa.Index("ix_inspections_employer_id", "employer_id"),
+    sa.Index("ix_inspections_date", "date"),
+)
+
+findings = sa.Table(
+    "findings",
+    metadata,
+    *_contract_columns(FINDINGS),
+    sa.ForeignKeyConstraint(
+        ["inspection_id"], ["inspections.inspection_id"], name="fk_findings_inspection"
+    ),
+)
+
+complaints = sa.Table(
+    "complaints",
+    metadata,
+    *_contract_columns(COMPLAINTS),
+    sa.ForeignKeyConstraint(
+        ["employer_id"], ["employers.employer_id"], name="fk_complaints_employer"
+    ),
+    sa.Index("ix_complaints_employer_id", "employer_id"),
+    sa.Index("ix_complaints_date", "date"),
+)
+
+#: The contract gives remediations no id and ``source`` may be missing, which a composite
+#: primary key cannot hold; ``remediation_key`` is a surrogate derived from
+#: (employer_id, opened_on, source) by :func:`remediation_key`, unique on both engines.
+remediations = sa.Table(
+    "remediations",
+    metadata,
+    sa.Column("remediation_key", sa.Text, primary_key=True),
+    sa.Column("employer_id", sa.Text, nullable=False),
+    sa.Column("opened_on", sa.Date, nullable=False),
+    sa.Column("closed_on", sa.Date, nullable=True),
+    sa.Column("source", sa.Text, nullable=True),
+    sa.ForeignKeyConstraint(
+        ["employer_id"], ["employers.employer_id"], name="fk_remediations_employer"
+    ),
+    sa.Index("ix_remediations_employer_id", "employer_id"),
+)
+
+imports = sa.Table(
+    "imports",
+    metadata,
+    sa.Column("import_id", sa.Text, primary_key=True),
+    sa.Column("folder", sa.Text, nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("finished_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("report", sa.Text, nullable=False),
+)
+
+#: The store table holding each contract table's rows.
+CONTRACT_TABLES: dict[str, sa.Table] = {
+    "employers": employers,
+    "inspections": inspections,
+    "findings": findings,
+    "complaints": complaints,
+    "remediations": remediations,
+}
+
+#: Separates the parts of a remediation key; a control character no contract text holds.
+_KEY_SEPARATOR = "\x1f"
+
+
+def remediation_key(employer_id: str, opened_on: str, source: str | None) -> str:
+    """The surrogate key of a remediation; ``opened_on`` as ISO text, missing source as ''."""
+    return _KEY_SEPARATOR.join((employer_id, opened_on, source or ""))
