@@ -1,0 +1,1 @@
+"""Training side of CALLE: labels, temporal evaluation, metrics, experiments, registry."""
