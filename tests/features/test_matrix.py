@@ -10,39 +10,10 @@ import pytest
 
 from features.frames import ContractFrames
 from features.matrix import feature_matrix, feature_specs
+from tests.contract_frames import frames_of
 
 CATS = ["safety_health", "subcontracting"]
 AS_OF = date(2024, 1, 1)
-
-
-def frames_of(
-    employers: list[tuple],
-    inspections: list[tuple] = (),
-    findings: list[tuple] = (),
-    complaints: list[tuple] = (),
-    remediations: list[tuple] = (),
-    attributes: list[tuple] = (),
-) -> ContractFrames:
-    return ContractFrames(
-        employers=pd.DataFrame(
-            employers,
-            columns=["employer_id", "state", "sector", "size_band", "employees", "registered_on"],
-        ).assign(municipality=None, latitude=np.nan, longitude=np.nan, name="x"),
-        inspections=pd.DataFrame(
-            inspections,
-            columns=["inspection_id", "employer_id", "date", "origin", "violation_found"],
-        ).assign(office=None, inspector_id=None),
-        findings=pd.DataFrame(
-            findings, columns=["inspection_id", "category", "violation", "sanction_amount"]
-        ),
-        complaints=pd.DataFrame(
-            complaints, columns=["complaint_id", "employer_id", "date", "category", "channel"]
-        ),
-        remediations=pd.DataFrame(
-            remediations, columns=["employer_id", "opened_on", "closed_on", "source"]
-        ),
-        attributes=pd.DataFrame(attributes, columns=["employer_id", "name", "value", "kind"]),
-    ).normalised()
 
 
 @pytest.fixture
