@@ -13,6 +13,8 @@ import numpy as np
 
 DEFAULT_END = dt.date(2025, 12, 31)
 EPOCH = dt.date(1970, 1, 1)
+#: A missing day (days before 1970 are negative, so -1 cannot mean missing).
+MISSING_DAY = np.iinfo(np.int32).min
 
 
 def to_day(day: dt.date) -> int:

@@ -19,7 +19,15 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm import tqdm
 
-from features.world.config import Month, WorldConfig, from_day, months_of, to_day, uniform_days
+from features.world.config import (
+    MISSING_DAY,
+    Month,
+    WorldConfig,
+    from_day,
+    months_of,
+    to_day,
+    uniform_days,
+)
 from features.world.inspectorate import Inspectorate
 from features.world.population import MISSING, Population
 from features.world.risk import (
@@ -99,7 +107,7 @@ class EventLog:
     complaint_channel: np.ndarray
     remediation_employer: np.ndarray
     remediation_opened: np.ndarray
-    remediation_closed: np.ndarray  # MISSING when still open at the end
+    remediation_closed: np.ndarray  # MISSING_DAY when still open at the end
     remediation_source: np.ndarray
     #: v_c at each truth date (1 January, then the last day), shape (workplaces, 5).
     risk_snapshots: dict[dt.date, np.ndarray] = field(default_factory=dict)
@@ -407,7 +415,7 @@ class Simulation:
         inside = opened <= self.end_day
         employer, opened = employer[inside], opened[inside]
         closed = opened + self.rng.integers(91, 548, len(employer))
-        closed = np.where(closed <= self.end_day, closed, MISSING)
+        closed = np.where(closed <= self.end_day, closed, MISSING_DAY)
         self.remediations.add(
             employer=employer, opened=opened, closed=closed, source=np.full(len(employer), source)
         )

@@ -21,6 +21,7 @@ from features.contract import (
     SIZE_BANDS,
     Table,
 )
+from features.world.config import MISSING_DAY
 from features.world.geography import STATE_CODES
 from features.world.inspectorate import Inspectorate
 from features.world.population import MISSING, Population
@@ -61,7 +62,7 @@ def _nullable(values: np.ndarray, missing: np.ndarray, kind: pa.DataType) -> pa.
 
 
 def _dates(days: np.ndarray) -> pa.Array:
-    return pa.array(days.astype(np.int32), mask=days < 0).cast(pa.date32())
+    return pa.array(days.astype(np.int32), mask=days == MISSING_DAY).cast(pa.date32())
 
 
 def _table(spec: Table, columns: dict[str, pa.Array]) -> pa.Table:
