@@ -44,7 +44,7 @@ def stored_employers(connection: sa.Connection, attribute_names: list[str]) -> p
 
 def stored_attribute_kinds(connection: sa.Connection) -> dict[str, str]:
     rows = connection.execute(sa.select(schema.attributes.c.name, schema.attributes.c.kind))
-    return dict(rows.tuples().all())
+    return {name: kind for name, kind in rows}
 
 
 def _typed_frame(data: pa.Table) -> pd.DataFrame:
