@@ -82,9 +82,7 @@ def store_rows(settings: Settings) -> Callable[[], dict[str, list[tuple]]]:
         try:
             with engine.connect() as connection:
                 return {
-                    name: sorted(
-                        connection.execute(sa.select(table)).all(), key=repr
-                    )
+                    name: sorted(connection.execute(sa.select(table)).all(), key=repr)
                     for name, table in schema.metadata.tables.items()
                 }
         finally:

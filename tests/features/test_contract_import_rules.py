@@ -170,9 +170,7 @@ def test_unknown_employer(settings: Settings, contract_folder: Folder) -> None:
     for table in ("inspections", "complaints", "remediations"):
         assert report.table(table).rejected_by_reason == {"unknown_employer": 1}, table
         assert rejects_of(report, table)["employer_id"].tolist() == ["E404"]
-    assert stored(settings, "SELECT count(*) FROM inspections WHERE employer_id = 'E404'") == [
-        (0,)
-    ]
+    assert stored(settings, "SELECT count(*) FROM inspections WHERE employer_id = 'E404'") == [(0,)]
 
 
 def test_unknown_inspection_including_a_rejected_one(
@@ -215,8 +213,7 @@ def test_duplicate_id_with_other_content_than_the_store_is_rejected(
     folder = contract_folder(
         replace={
             "employers": changed["employers"],
-            "findings": "inspection_id,category,violation,sanction_amount\n"
-            "I1,safety_health,1,99\n",
+            "findings": "inspection_id,category,violation,sanction_amount\nI1,safety_health,1,99\n",
         }
     )
     report = run(folder, settings)
@@ -308,16 +305,16 @@ def test_violation_found_disagreeing_with_findings_rejects_inspection_and_findin
 
 
 def test_closed_before_opened(settings: Settings, contract_folder: Folder) -> None:
-    report = run(contract_folder(append={"remediations": "E2,2021-01-01,2020-01-01,rrm\n"}), settings)
+    report = run(
+        contract_folder(append={"remediations": "E2,2021-01-01,2020-01-01,rrm\n"}), settings
+    )
     assert report.table("remediations").rejected_by_reason == {"closed_before_opened": 1}
 
 
 def test_malformed_csv_row_is_rejected_with_its_line(
     settings: Settings, contract_folder: Folder
 ) -> None:
-    folder = contract_folder(
-        append={"complaints": "C3,E1,2020-01-01\nC4,E2,2020-01-02,,web\n"}
-    )
+    folder = contract_folder(append={"complaints": "C3,E1,2020-01-01\nC4,E2,2020-01-02,,web\n"})
     report = run(folder, settings)
     complaints = report.table("complaints")
     assert (complaints.read, complaints.inserted) == (4, 3)
