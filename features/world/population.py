@@ -123,7 +123,7 @@ def draw_population(config: WorldConfig, rng: np.random.Generator) -> Population
     start_day = to_day(config.start)
     end_day = to_day(config.end)
     new_entrant = rng.random(n) < NEW_ENTRANT_SHARE
-    age_years = np.exp(rng.normal(2.0, 0.8, n))
+    age_years = np.minimum(np.exp(rng.normal(2.0, 0.8, n)), 60.0)
     registered_day = np.where(
         new_entrant,
         start_day + np.floor(rng.random(n) * (end_day - start_day + 1)),
