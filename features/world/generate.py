@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from features.contract import TABLES
 from features.world.config import WorldConfig
 from features.world.inspectorate import build_inspectorate
 from features.world.messy import damage_tables
@@ -21,13 +22,7 @@ from features.world.writer import FORMATS, write_json, write_table
 
 logger = logging.getLogger(__name__)
 
-TABLE_ORDER: tuple[str, ...] = (
-    "employers",
-    "inspections",
-    "findings",
-    "complaints",
-    "remediations",
-)
+TABLE_ORDER: tuple[str, ...] = tuple(table.name for table in TABLES)
 TRUTH_FOLDER = "truth"
 
 

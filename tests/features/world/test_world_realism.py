@@ -110,3 +110,28 @@ def test_summary_renders_every_figure(realistic_world: tuple[Path, WorldSummary]
     ):
         assert needle in text
     assert realistic_world[1].to_dict()["rows"]["employers"] == 20_000
+
+
+def test_hidden_traits_show_through_their_partial_attributes(
+    realistic_world: tuple[Path, WorldSummary],
+) -> None:
+    folder = realistic_world[0]
+    employers = pd.read_csv(folder / "employers.csv", dtype={"sector": str, "state": str})
+    inspections = pd.read_csv(folder / "inspections.csv", usecols=["inspection_id", "employer_id"])
+    findings = (
+        pd.read_csv(folder / "findings.csv").merge(inspections).merge(employers, on="employer_id")
+    )
+
+    def rate(category: str, mask: pd.Series) -> float:
+        return findings.loc[(findings["category"] == category) & mask, "violation"].mean()
+
+    assert rate("subcontracting", findings["attr_repse_registered"] == 1) > 2 * rate(
+        "subcontracting", findings["attr_repse_registered"] == 0
+    )
+    assert rate("freedom_of_association", findings["attr_collective_agreement"] == 1) > 3 * rate(
+        "freedom_of_association", findings["attr_collective_agreement"] == 0
+    )
+    assembly = findings["sector"].str[:3].isin(["315", "336"])
+    assert rate("gender_discrimination", assembly) > 1.5 * rate("gender_discrimination", ~assembly)
+    remediations = pd.read_csv(folder / "remediations.csv")
+    assert set(remediations["source"]) >= {"sanction", "agreement"}
