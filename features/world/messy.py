@@ -9,7 +9,10 @@ two-digit code, a negative headcount.
 Cascades are avoided where the world allows: damaged employers are chosen among
 workplaces without any event. An inspection damaged in place takes its findings with
 it (they point to an inspection that will be rejected); those findings are counted as
-``findings.parent_inspection_damaged``. Counts go to damage.json; the truth is never
+``findings.parent_inspection_damaged``. ``duplicate_conflict`` counts the added copies;
+an importer that rejects every occurrence of a conflicting id rejects twice as many rows,
+and then also the findings counted as ``findings.parent_inspection_duplicated``.
+Findings rows themselves are never altered. Counts go to damage.json; the truth is never
 damaged.
 """
 
@@ -163,7 +166,14 @@ def damage_tables(
     orphaned = pc.sum(
         pc.is_in(findings.column("inspection_id"), value_set=in_place.combine_chunks())
     )
-    damage["findings"] = {"parent_inspection_damaged": int(orphaned.as_py() or 0)}
+    duplicated = inspections.column("inspection_id").take(pa.array(parts[2], pa.int64()))
+    shadowed = pc.sum(
+        pc.is_in(findings.column("inspection_id"), value_set=duplicated.combine_chunks())
+    )
+    damage["findings"] = {
+        "parent_inspection_damaged": int(orphaned.as_py() or 0),
+        "parent_inspection_duplicated": int(shadowed.as_py() or 0),
+    }
 
     # -- complaints ------------------------------------------------------------------------
     total = round(share * complaints.num_rows)
