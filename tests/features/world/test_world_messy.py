@@ -104,10 +104,13 @@ def test_findings_of_damaged_inspections_are_counted(
         ~inspections["date"].map(_is_iso_date) | ~inspections["employer_id"].isin(employers)
     ]["inspection_id"]
     findings = _read(messy_world, "findings")
+    counts = damage["findings"]
+    assert findings["inspection_id"].isin(damaged).sum() == counts["parent_inspection_damaged"]
+    duplicated = inspections.loc[inspections.duplicated("inspection_id"), "inspection_id"]
     assert (
-        findings["inspection_id"].isin(damaged).sum()
-        == (damage["findings"]["parent_inspection_damaged"])
+        findings["inspection_id"].isin(duplicated).sum() == (counts["parent_inspection_duplicated"])
     )
+    assert not set(damaged) & set(duplicated), "a row carries one kind of damage"
 
 
 def test_messy_parquet_keeps_the_damage_readable(tmp_path: Path) -> None:
