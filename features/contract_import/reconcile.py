@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from calle.store.schema import remediation_key
 from features.contract_import.cells import CheckedTable
@@ -44,6 +45,13 @@ def _canonical_text(values: pd.Series) -> pd.Series:
     return pd.Series(text.to_numpy(zero_copy_only=False), index=values.index, dtype=object)
 
 
+def is_in(values: pd.Series, known: pd.Index | pd.Series) -> np.ndarray:
+    """``values.isin(known)`` through Arrow: pandas builds large string value sets in Python."""
+    value_set = pa.array(np.asarray(known, dtype=object), type=pa.string(), from_pandas=True)
+    found = pc.is_in(pa.array(values, type=pa.string(), from_pandas=True), value_set=value_set)
+    return found.to_numpy(zero_copy_only=False).astype(bool)
+
+
 def content_columns(checked: CheckedTable) -> list[str]:
     return [name for name in checked.typed.columns if name not in checked.source.table.key]
 
@@ -61,7 +69,7 @@ def reject_conflicts_in_file(checked: CheckedTable) -> None:
     sub_keys = keys[repeated_key]
     hashes = pd.Series(content_hash(checked.typed[repeated_key], content_columns(checked)))
     variants = hashes.groupby(sub_keys.to_numpy()).nunique()
-    conflicting = sub_keys.isin(variants.index[variants > 1]).to_numpy()
+    conflicting = is_in(sub_keys, variants.index[variants > 1])
     conflict = np.zeros(len(keys), dtype=bool)
     conflict[np.flatnonzero(repeated_key)[conflicting]] = True
     checked.reject(conflict, "duplicate_conflict")
@@ -75,7 +83,7 @@ def reject_unknown_references(
 ) -> None:
     """Rows pointing at an id neither the store nor this import's accepted rows hold."""
     values = checked.typed[column]
-    checked.reject((values.notna() & ~values.isin(known)).to_numpy(), code)
+    checked.reject(values.notna().to_numpy() & ~is_in(values, known), code)
 
 
 def compare_with_store(checked: CheckedTable, stored: pd.DataFrame) -> None:
@@ -133,7 +141,7 @@ def reject_label_mismatches(
     combined = pd.concat(
         [
             stored_findings.loc[
-                stored_findings["inspection_id"].isin(touched), ["inspection_id", "violation"]
+                is_in(stored_findings["inspection_id"], touched), ["inspection_id", "violation"]
             ],
             new_findings[["inspection_id", "violation"]],
         ],
@@ -156,5 +164,5 @@ def reject_label_mismatches(
     for checked in (inspections, findings):
         assert checked.status is not None
         is_new = (checked.status == "insert").to_numpy()
-        hit = checked.typed["inspection_id"].isin(mismatched).to_numpy()
+        hit = is_in(checked.typed["inspection_id"], mismatched)
         checked.reject(is_new & hit, "violation_found_mismatch")
