@@ -11,3 +11,5 @@ def configure_logging(level: str) -> None:
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
         datefmt="%H:%M:%S",
     )
+    # Alembic announces its dialect every time the store opens; only problems matter here.
+    logging.getLogger("alembic").setLevel(logging.WARNING)

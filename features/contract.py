@@ -24,6 +24,7 @@ class Column:
     type: ColumnType
     required: bool = False
     minimum: float | None = None
+    maximum: float | None = None
     allowed: tuple[str, ...] | None = None  # closed vocabulary, when the contract fixes one
 
 
@@ -68,8 +69,8 @@ EMPLOYERS = Table(
         Column("employees", T.INTEGER, minimum=0),
         Column("size_band", T.TEXT),
         Column("registered_on", T.DATE),
-        Column("latitude", T.NUMBER, minimum=-90),
-        Column("longitude", T.NUMBER, minimum=-180),
+        Column("latitude", T.NUMBER, minimum=-90, maximum=90),
+        Column("longitude", T.NUMBER, minimum=-180, maximum=180),
     ),
     extra_prefix="attr_",
 )

@@ -123,6 +123,8 @@ def _check_column(
         checked.reject(unparsed, f"bad_type:{name}")
     if column.minimum is not None:
         checked.reject(parsed & (typed < column.minimum).fillna(False), f"out_of_range:{name}")
+    if column.maximum is not None:
+        checked.reject(parsed & (typed > column.maximum).fillna(False), f"out_of_range:{name}")
     allowed = list(column.allowed or ()) or list(vocabularies.get(name, ()))
     if allowed:
         checked.reject(parsed & ~values.isin(allowed), f"not_allowed:{name}")

@@ -216,5 +216,6 @@ def _table_report(table: Table, checked: CheckedTable | None) -> TableReport:
         rejected_by_reason={str(k): int(v) for k, v in sorted(by_reason.items())},
         dropped_columns=list(source.dropped_columns),
     )
-    assert result.read == result.accepted + result.rejected, table.name
+    if result.read != result.accepted + result.rejected:  # never: it would lose rows silently
+        raise RuntimeError(f"{table.name}: read {result.read} != accepted + rejected; aborted")
     return result

@@ -145,7 +145,9 @@ def test_missing_required_value_and_negative_number(
 ) -> None:
     folder = contract_folder(
         append={
-            "employers": "E4,Delta,,001,311,1,small,,,,,\nE5,Eps,09,001,311,-2,small,,,,,\n",
+            "employers": "E4,Delta,,001,311,1,small,,,,,\nE5,Eps,09,001,311,-2,small,,,,,\n"
+            "E6,Zeta,09,001,311,3,small,,91.5,-99.1,,\n"
+            "E7,Eta,09,001,311,3,small,,19.4,-181,,\n",
             "findings": "I3,safety_health,0,-10\n",
         }
     )
@@ -153,6 +155,8 @@ def test_missing_required_value_and_negative_number(
     assert report.table("employers").rejected_by_reason == {
         "missing_value:state": 1,
         "out_of_range:employees": 1,
+        "out_of_range:latitude": 1,
+        "out_of_range:longitude": 1,
     }
     assert report.table("findings").rejected_by_reason == {"out_of_range:sanction_amount": 1}
     assert stored(settings, "SELECT count(*) FROM findings WHERE inspection_id = 'I3'") == [(0,)]
