@@ -81,3 +81,20 @@ def small_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("small-world")
     generate_world(WorldConfig.from_cli(**SMALL_WORLD, messy=0.0, end=None), out, "csv")
     return out
+
+
+@pytest.fixture(scope="session")
+def small_world_frames(small_world: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The small world imported into a SQLite store and read back as frames (the real path)."""
+    from calle.store import open_store
+    from features.contract_import import import_folder
+    from features.store_frames import load_frames
+
+    home = tmp_path_factory.mktemp("small-world-store")
+    settings = Settings(home=home, database_url=f"sqlite:///{home / 'store.db'}")
+    import_folder(small_world, settings)
+    engine = open_store(settings)
+    try:
+        return load_frames(engine)
+    finally:
+        engine.dispose()

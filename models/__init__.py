@@ -1,0 +1,1 @@
+"""Estimators of CALLE: the risk model, baselines, calibration, explanations. No store access."""

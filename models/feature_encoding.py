@@ -1,0 +1,60 @@
+"""Turn a feature matrix into what the estimators take, the same way at training and scoring.
+
+Categorical levels are learned once, at training, and frozen with the model: a level
+unseen in training (a new municipality, say) becomes missing rather than shifting
+every other level's code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from features.catalogue import FeatureSpec, Kind
+
+#: Rarer levels than the most frequent ``MAX_LEVELS`` are treated as missing.
+MAX_LEVELS = 256
+
+
+@dataclass
+class FeatureEncoder:
+    numeric: list[str]
+    categorical: list[str]
+    levels: dict[str, list[str]] = field(default_factory=dict)
+    monotone: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def fit(cls, features: pd.DataFrame, specs: list[FeatureSpec]) -> FeatureEncoder:
+        numeric = [s.name for s in specs if s.kind == Kind.NUMERIC]
+        categorical = [s.name for s in specs if s.kind == Kind.CATEGORICAL]
+        levels = {}
+        for name in categorical:
+            counts = features[name].astype("string").value_counts(dropna=True)
+            # frequency first, then the level itself: deterministic under ties
+            ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_LEVELS]
+            levels[name] = sorted(level for level, _ in ordered)
+        monotone = {s.name: s.monotone for s in specs if s.monotone}
+        return cls(numeric, categorical, levels, monotone)
+
+    @property
+    def columns(self) -> list[str]:
+        return self.numeric + self.categorical
+
+    def transform(self, features: pd.DataFrame) -> pd.DataFrame:
+        missing = [c for c in self.columns if c not in features.columns]
+        if missing:
+            raise KeyError(f"feature matrix lacks {missing[:5]}{'…' if len(missing) > 5 else ''}")
+        out = features[self.numeric].astype(np.float64)
+        for name in self.categorical:
+            values = features[name].astype("string")
+            known = values.isin(self.levels[name]).fillna(False)
+            out[name] = pd.Categorical(
+                values.where(known).to_numpy(dtype=object, na_value=None),
+                categories=self.levels[name],
+            )
+        return out[self.columns]
+
+    def monotone_vector(self) -> list[int]:
+        return [self.monotone.get(c, 0) for c in self.columns]

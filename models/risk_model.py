@@ -1,0 +1,214 @@
+"""The risk model: one calibrated LightGBM classifier per target (overall and per category).
+
+Each target is trained on the examples where its label is known (a category only
+where it was inspected), stops early on an out-of-time validation set, and is
+calibrated on that same later set, so probabilities mean what they say on data the
+model has not seen. Where the direction of a feature's effect is known (more past
+violations, more complaints) the model is constrained to be monotone in it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+from features.catalogue import FeatureSpec
+from models.calibration import PlattCalibrator
+from models.feature_encoding import FeatureEncoder
+
+log = logging.getLogger(__name__)
+
+OVERALL = "any"
+#: Fewer positive (or negative) training examples than this: the target gets a base rate.
+MIN_CLASS_EXAMPLES = 20
+
+
+def probability_column(target: str) -> str:
+    return f"p_{target}"
+
+
+@dataclass(frozen=True)
+class LightGBMParams:
+    num_leaves: int = 31
+    learning_rate: float = 0.05
+    max_rounds: int = 1000
+    early_stopping_rounds: int = 50
+    min_child_samples: int = 50
+    feature_fraction: float = 0.8
+    bagging_fraction: float = 0.8
+    lambda_l2: float = 1.0
+    cat_smooth: float = 20.0
+    seed: int = 0
+    threads: int = 2
+
+    def booster_params(self, monotone: list[int]) -> dict[str, object]:
+        return {
+            "objective": "binary",
+            "num_leaves": self.num_leaves,
+            "learning_rate": self.learning_rate,
+            "min_child_samples": self.min_child_samples,
+            "feature_fraction": self.feature_fraction,
+            "bagging_fraction": self.bagging_fraction,
+            "bagging_freq": 1,
+            "lambda_l2": self.lambda_l2,
+            "cat_smooth": self.cat_smooth,
+            "monotone_constraints": monotone,
+            "monotone_constraints_method": "advanced",
+            "seed": self.seed,
+            "deterministic": True,
+            "force_row_wise": True,
+            "num_threads": self.threads,
+            "verbosity": -1,
+        }
+
+
+@dataclass
+class TargetModel:
+    """A booster (None: too few examples, base rate only) and its calibration."""
+
+    booster: lgb.Booster | None
+    calibrator: PlattCalibrator
+    best_iteration: int
+    train_examples: int
+    train_positive_rate: float
+
+    def margin(self, encoded: pd.DataFrame) -> np.ndarray:
+        if self.booster is None:
+            return np.zeros(len(encoded))
+        return self.booster.predict(encoded, num_iteration=self.best_iteration, raw_score=True)
+
+    def probability(self, encoded: pd.DataFrame) -> np.ndarray:
+        return self.calibrator(self.margin(encoded))
+
+
+@dataclass
+class RiskModel:
+    encoder: FeatureEncoder
+    targets: dict[str, TargetModel]
+    specs: list[FeatureSpec]
+    params: LightGBMParams = field(default_factory=LightGBMParams)
+
+    @property
+    def categories(self) -> list[str]:
+        return [t for t in self.targets if t != OVERALL]
+
+    def predict(self, features: pd.DataFrame) -> pd.DataFrame:
+        """Calibrated probabilities, one column per target, indexed like ``features``."""
+        encoded = self.encoder.transform(features)
+        return pd.DataFrame(
+            {probability_column(t): m.probability(encoded) for t, m in self.targets.items()},
+            index=features.index,
+        )
+
+    def contributions(self, features: pd.DataFrame, target: str = OVERALL) -> pd.DataFrame:
+        """Per-feature contributions to the margin (TreeSHAP); the last column is the bias."""
+        model = self.targets[target]
+        encoded = self.encoder.transform(features)
+        columns = [*self.encoder.columns, "bias"]
+        if model.booster is None:
+            return pd.DataFrame(0.0, index=features.index, columns=columns)
+        values = model.booster.predict(
+            encoded, num_iteration=model.best_iteration, pred_contrib=True
+        )
+        return pd.DataFrame(values, index=features.index, columns=columns)
+
+    def feature_importance(self, target: str = OVERALL) -> pd.Series:
+        booster = self.targets[target].booster
+        if booster is None:
+            return pd.Series(0.0, index=self.encoder.columns)
+        gain = booster.feature_importance("gain", iteration=self.targets[target].best_iteration)
+        return pd.Series(gain, index=self.encoder.columns).sort_values(ascending=False)
+
+    def describe(self) -> dict[str, object]:
+        return {
+            "params": asdict(self.params),
+            "targets": {
+                t: {
+                    "best_iteration": m.best_iteration,
+                    "train_examples": m.train_examples,
+                    "train_positive_rate": m.train_positive_rate,
+                    "calibration": asdict(m.calibrator),
+                }
+                for t, m in self.targets.items()
+            },
+        }
+
+
+def _fit_target(
+    target: str,
+    train: tuple[pd.DataFrame, np.ndarray, np.ndarray | None],
+    valid: tuple[pd.DataFrame, np.ndarray],
+    encoder: FeatureEncoder,
+    params: LightGBMParams,
+) -> TargetModel:
+    x_train, y_train, w_train = train
+    x_valid, y_valid = valid
+    positives = int(y_train.sum())
+    rate = float(y_train.mean()) if len(y_train) else 0.0
+    too_few = min(positives, len(y_train) - positives) < MIN_CLASS_EXAMPLES
+    if too_few or len(y_valid) == 0:
+        log.warning(
+            "target %s: %d examples, %d positive: base rate only", target, len(y_train), positives
+        )
+        return TargetModel(
+            None, PlattCalibrator.fit(np.zeros(len(y_train)), y_train), 0, len(y_train), rate
+        )
+    train_set = lgb.Dataset(x_train, y_train, weight=w_train, free_raw_data=False)
+    valid_set = lgb.Dataset(x_valid, y_valid, reference=train_set, free_raw_data=False)
+    booster = lgb.train(
+        params.booster_params(encoder.monotone_vector()),
+        train_set,
+        num_boost_round=params.max_rounds,
+        valid_sets=[valid_set],
+        callbacks=[lgb.early_stopping(params.early_stopping_rounds, verbose=False)],
+    )
+    best = booster.best_iteration or booster.current_iteration()
+    margin = booster.predict(x_valid, num_iteration=best, raw_score=True)
+    calibrator = PlattCalibrator.fit(margin, y_valid)
+    log.info(
+        "target %s: %d rounds, %d examples (%.1f%% positive)",
+        target,
+        best,
+        len(y_train),
+        100 * rate,
+    )
+    return TargetModel(booster, calibrator, best, len(y_train), rate)
+
+
+def fit_risk_model(
+    train_features: pd.DataFrame,
+    train_labels: pd.DataFrame,
+    valid_features: pd.DataFrame,
+    valid_labels: pd.DataFrame,
+    specs: list[FeatureSpec],
+    categories: list[str],
+    params: LightGBMParams | None = None,
+    train_weights: np.ndarray | None = None,
+) -> RiskModel:
+    """Fit every target. ``*_labels`` hold ``label`` and ``label_<category>`` columns.
+
+    The validation set must be later than the training set (out of time): it decides
+    when boosting stops and how margins map to probabilities.
+    """
+    params = params or LightGBMParams()
+    encoder = FeatureEncoder.fit(train_features, specs)
+    x_train = encoder.transform(train_features)
+    x_valid = encoder.transform(valid_features)
+    targets: dict[str, TargetModel] = {}
+    for target in [OVERALL, *categories]:
+        column = "label" if target == OVERALL else f"label_{target}"
+        known_train = train_labels[column].notna().to_numpy()
+        known_valid = valid_labels[column].notna().to_numpy()
+        weights = None if train_weights is None else train_weights[known_train]
+        targets[target] = _fit_target(
+            target,
+            (x_train[known_train], train_labels.loc[known_train, column].to_numpy(), weights),
+            (x_valid[known_valid], valid_labels.loc[known_valid, column].to_numpy()),
+            encoder,
+            params,
+        )
+    return RiskModel(encoder, targets, specs, params)

@@ -1,0 +1,113 @@
+"""The risk model on the small world: probabilities, determinism, monotonicity, ranking."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from calle.settings import MEXICO_CATEGORIES
+from features.frames import ContractFrames
+from features.matrix import attribute_kinds_of, feature_matrix, feature_specs
+from models.baselines import BusinessAsUsualScorer, RandomScorer, baseline_scorers
+from models.risk_model import LightGBMParams, RiskModel, fit_risk_model
+from training.labels import label_examples
+
+CATS = list(MEXICO_CATEGORIES)
+TRAIN = [date(2022, 1, 1), date(2023, 1, 1)]
+VALID = date(2024, 1, 1)
+SCORE = date(2025, 1, 1)
+
+
+def _examples(frames: ContractFrames, dates: list[date]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    xs, ls = [], []
+    for as_of in dates:
+        labels = label_examples(frames, as_of, 365, CATS)
+        xs.append(feature_matrix(frames, as_of, CATS).loc[labels.index])
+        ls.append(labels)
+    return pd.concat(xs), pd.concat(ls)
+
+
+def _fit(frames: ContractFrames) -> RiskModel:
+    x_train, l_train = _examples(frames, TRAIN)
+    x_valid, l_valid = _examples(frames, [VALID])
+    specs = feature_specs(CATS, attribute_kinds_of(frames))
+    return fit_risk_model(
+        x_train, l_train, x_valid, l_valid, specs, CATS, LightGBMParams(min_child_samples=20)
+    )
+
+
+@pytest.fixture(scope="module")
+def model(small_world_frames: ContractFrames) -> RiskModel:
+    return _fit(small_world_frames)
+
+
+@pytest.fixture(scope="module")
+def population(small_world_frames: ContractFrames) -> pd.DataFrame:
+    return feature_matrix(small_world_frames, SCORE, CATS)
+
+
+def test_probabilities_for_every_target(model: RiskModel, population: pd.DataFrame):
+    p = model.predict(population)
+    assert list(p.columns) == ["p_any"] + [f"p_{c}" for c in CATS]
+    assert p.index.equals(population.index)
+    assert ((p >= 0) & (p <= 1)).all().all()
+    assert model.targets["any"].booster is not None, "3000 workplaces are enough to train"
+
+
+def test_training_is_deterministic(small_world_frames, model, population):
+    again = _fit(small_world_frames)
+    pd.testing.assert_frame_equal(model.predict(population), again.predict(population))
+
+
+@pytest.mark.parametrize("feature", ["violations_ever", "violations_3y", "complaints_1y"])
+def test_more_past_violations_or_complaints_never_lower_risk(model, population, feature):
+    rows = population.sample(200, random_state=1)
+    previous = model.predict(rows)["p_any"].to_numpy()
+    for extra in (1, 2, 5, 10):
+        more = rows.copy()
+        more[feature] = rows[feature] + extra
+        current = model.predict(more)["p_any"].to_numpy()
+        assert (current >= previous - 1e-12).all(), f"+{extra} {feature} lowered a risk"
+        previous = current
+
+
+def test_model_ranks_truly_risky_workplaces_first(model, population, small_world: Path):
+    truth = pd.read_csv(small_world / "truth" / f"risk_{SCORE}.csv", dtype={"employer_id": str})
+    truth = truth.set_index("employer_id")["p_any"].reindex(population.index)
+    p = model.predict(population)["p_any"]
+    top = p.sort_values(ascending=False).index[: len(p) // 10]
+    lottery = RandomScorer(seed=3).score(population)
+    random_top = population.index[np.argsort(-lottery)[: len(p) // 10]]
+    assert truth.loc[top].mean() > truth.loc[random_top].mean() + 0.05
+
+
+def test_probabilities_are_calibrated_on_later_data(small_world_frames, model):
+    x, labels = _examples(small_world_frames, [SCORE])
+    predicted = model.predict(x)["p_any"].mean()
+    observed = labels["label"].mean()
+    assert abs(predicted - observed) < 0.08, (predicted, observed)
+
+
+def test_business_as_usual_puts_complaints_first(population: pd.DataFrame):
+    scores = pd.Series(BusinessAsUsualScorer().score(population), index=population.index)
+    complained = population["complaints_1y"] > 0
+    assert complained.any()
+    assert scores[complained].min() > scores[~complained].max()
+
+
+def test_random_baseline_is_reproducible_and_seeded(population: pd.DataFrame):
+    a, b = RandomScorer(1).score(population), RandomScorer(1).score(population)
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, RandomScorer(2).score(population))
+
+
+def test_every_baseline_scores_every_workplace(small_world_frames, population):
+    x, labels = _examples(small_world_frames, TRAIN)
+    specs = feature_specs(CATS, attribute_kinds_of(small_world_frames))
+    for scorer in baseline_scorers(specs):
+        scores = scorer.fit(x, labels["label"].to_numpy()).score(population)
+        assert scores.shape == (len(population),) and np.isfinite(scores).all(), scorer.name
