@@ -176,6 +176,18 @@ def event_tables(
     plan_order = np.lexsort(
         (log.remediation_source, log.remediation_employer, log.remediation_opened)
     )
+    # Two plans of one source opened the same day for one workplace are one plan on
+    # record (the contract keys remediations by employer, day and source): keep the first.
+    plan_key = np.stack(
+        [
+            log.remediation_opened[plan_order],
+            log.remediation_employer[plan_order],
+            log.remediation_source[plan_order],
+        ]
+    )
+    repeats = np.zeros(len(plan_order), bool)
+    repeats[1:] = (plan_key[:, 1:] == plan_key[:, :-1]).all(axis=0)
+    plan_order = plan_order[~repeats]
     remediations = _table(
         REMEDIATIONS,
         {

@@ -61,7 +61,8 @@ def test_ids_are_unique_and_references_exist(world: dict[str, pd.DataFrame]) -> 
     assert employers.str.fullmatch(r"E\d{7}").all()
     assert world["inspections"]["inspection_id"].is_unique
     assert world["complaints"]["complaint_id"].is_unique
-    assert not world["findings"].duplicated(["inspection_id", "category"]).any()
+    for table in TABLES:  # every contract key, remediations' (employer, opened_on, source) too
+        assert not world[table.name].duplicated(list(table.key)).any(), table.name
     for name in ("inspections", "complaints", "remediations"):
         assert world[name]["employer_id"].isin(employers).all(), name
     assert world["findings"]["inspection_id"].isin(world["inspections"]["inspection_id"]).all()
