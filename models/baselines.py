@@ -133,10 +133,16 @@ class LogisticScorer:
         return self.pipeline.predict_proba(self._frame(features))[:, 1]
 
 
-def baseline_scorers(specs: list[FeatureSpec], seed: int = 0) -> list[Scorer]:
+def baseline_scorers(specs: list[FeatureSpec], target: str, seed: int = 0) -> list[Scorer]:
+    """Fresh, unfitted baselines for one target (``any`` or a category)."""
+    cell = (
+        "peer_rate_state_sector2_size"
+        if target == "any"
+        else (f"peer_rate_{target}_state_sector2_size")
+    )
     return [
         RandomScorer(seed),
         BusinessAsUsualScorer(),
-        CellRateScorer(),
+        CellRateScorer(cell),
         LogisticScorer(specs, seed),
     ]

@@ -1,0 +1,88 @@
+"""Fold evaluation on the small world: model, baselines and oracle on the same fold."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from calle.settings import MEXICO_CATEGORIES
+from models.risk_model import LightGBMParams
+from training.evaluation import evaluate_fold, fit_fold_model, summarise
+from training.examples import ExampleBuilder
+from training.temporal_split import Fold
+from training.truth import TruthFiles
+
+CATS = list(MEXICO_CATEGORIES)
+FOLD = Fold((date(2022, 1, 1), date(2023, 1, 1), date(2024, 1, 1)), date(2025, 1, 1), 365)
+CAPACITIES = (0.05, 0.1, 100)
+
+
+@pytest.fixture(scope="module")
+def result(small_world_frames, small_world: Path):
+    builder = ExampleBuilder(small_world_frames, CATS, 365)
+    return evaluate_fold(
+        builder,
+        FOLD,
+        LightGBMParams(min_child_samples=20),
+        CAPACITIES,
+        TruthFiles(small_world / "truth"),
+    )
+
+
+def _value(result, scorer: str, target: str, metric: str) -> float:
+    m = result.metrics
+    row = m[(m.scorer == scorer) & (m.target == target) & (m.metric == metric)]
+    assert len(row) == 1, (scorer, target, metric)
+    return float(row.value.iloc[0])
+
+
+def test_every_scorer_is_measured_for_every_target(result):
+    scorers = set(result.metrics.scorer)
+    assert {"model", "random", "business_as_usual", "cell_rate", "logistic", "oracle"} <= scorers
+    assert set(result.metrics.target) == {"any", *CATS}
+    for metric in (
+        "precision_at_5pct",
+        "recall_at_10pct",
+        "lift_at_k100",
+        "roc_auc",
+        "oracle_efficiency_at_5pct",
+    ):
+        assert metric in set(result.metrics.metric)
+
+
+def test_oracle_is_its_own_yardstick_and_the_model_beats_the_lottery(result):
+    assert _value(result, "oracle", "any", "oracle_efficiency_at_10pct") == pytest.approx(1.0)
+    model = _value(result, "model", "any", "oracle_efficiency_at_10pct")
+    lottery = _value(result, "random", "any", "oracle_efficiency_at_10pct")
+    assert model > lottery + 0.1
+    assert 0 < model <= 1
+
+
+def test_counts_are_consistent(result):
+    labelled = _value(result, "model", "any", "labelled")
+    assert 0 < _value(result, "model", "any", "labelled_in_top_10pct") <= labelled
+    assert _value(result, "model", "any", "recall_at_10pct") <= 1
+
+
+def test_brier_only_for_probabilities(result):
+    assert 0 < _value(result, "model", "any", "brier") < 0.3
+    brier = result.metrics[result.metrics.metric == "brier"]
+    assert set(brier.scorer) == {"model", "logistic"}
+
+
+def test_curves_and_summary(result):
+    curve = result.curves[("model", "any")]
+    oracle = result.curves[("oracle", "any")]
+    assert len(curve) == len(oracle) and (oracle >= curve - 1e-12).all()
+    summary = summarise([result])
+    assert summary.loc[("model", "any"), "precision_at_5pct"] == _value(
+        result, "model", "any", "precision_at_5pct"
+    )
+
+
+def test_a_fold_needs_an_out_of_time_validation_date(small_world_frames):
+    builder = ExampleBuilder(small_world_frames, CATS, 365)
+    with pytest.raises(ValueError, match="two training as-of dates"):
+        fit_fold_model(builder, (date(2024, 1, 1),), LightGBMParams())

@@ -1,0 +1,177 @@
+"""Rolling-origin evaluation of the risk model against the baselines, on the same folds.
+
+For every fold the model and each baseline rank the whole population as of the test
+date. Precision at a capacity is measured on the labelled workplaces (those inspected
+in the horizon) that fall within the top ``k`` of that ranking; on a synthetic world the
+truth also judges the ranking over everyone (oracle efficiency), inspected or not.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from models.baselines import baseline_scorers
+from models.risk_model import OVERALL, LightGBMParams, RiskModel, fit_risk_model
+from training.examples import ExampleBuilder
+from training.labels import label_column
+from training.metrics import (
+    average_precision,
+    brier_score,
+    capacity_k,
+    expected_calibration_error,
+    oracle_efficiency,
+    ranking_order,
+    roc_auc,
+)
+from training.temporal_split import Fold
+from training.truth import TruthFiles
+
+log = logging.getLogger(__name__)
+
+MODEL = "model"
+ORACLE = "oracle"
+#: Scorers whose scores are probabilities, so Brier and calibration mean something.
+PROBABILISTIC = (MODEL, "logistic")
+
+
+def capacity_name(capacity: float | int) -> str:
+    if isinstance(capacity, float) and 0 < capacity < 1:
+        return f"{round(capacity * 100, 2):g}pct".replace(".", "_")
+    return f"k{int(capacity)}"
+
+
+@dataclass
+class FoldResult:
+    fold: Fold
+    model: RiskModel
+    metrics: pd.DataFrame  # columns: test_as_of, scorer, target, metric, value
+    #: Per scorer and target, the precision at every k = 1..n on the population (for curves).
+    curves: dict[tuple[str, str], np.ndarray]
+
+
+def fit_fold_model(
+    builder: ExampleBuilder,
+    train_as_of: tuple[date, ...],
+    params: LightGBMParams,
+) -> RiskModel:
+    """Train on all but the latest training date; stop early and calibrate on the latest."""
+    if len(train_as_of) < 2:
+        raise ValueError(
+            "a fold needs at least two training as-of dates: the latest one is the "
+            "out-of-time validation set for early stopping and calibration"
+        )
+    x_train, l_train = builder.stacked(train_as_of[:-1])
+    x_valid, l_valid = builder.examples(train_as_of[-1])
+    return fit_risk_model(
+        x_train, l_train, x_valid, l_valid, builder.specs, builder.categories, params
+    )
+
+
+def _target_metrics(
+    scores: np.ndarray,
+    ids: np.ndarray,
+    labelled: pd.Series,
+    capacities: tuple[float | int, ...],
+    truth: np.ndarray | None,
+    probabilistic: bool,
+) -> dict[str, float]:
+    """Metrics of one ranking of the population, judged on the labelled workplaces."""
+    position = pd.Series(np.arange(len(ids)), index=ids)
+    order = ranking_order(scores, ids)
+    rank = np.empty(len(ids), np.int64)
+    rank[order] = np.arange(len(ids))
+    labelled_rank = rank[position.loc[labelled.index].to_numpy()]
+    y = labelled.to_numpy(np.float64)
+    base_rate = float(y.mean()) if len(y) else float("nan")
+    out: dict[str, float] = {"base_rate": base_rate, "labelled": float(len(y))}
+    for capacity in capacities:
+        name = capacity_name(capacity)
+        k = capacity_k(len(ids), capacity)
+        in_top = labelled_rank < k
+        precision = float(y[in_top].mean()) if in_top.any() else float("nan")
+        out[f"precision_at_{name}"] = precision
+        out[f"recall_at_{name}"] = float(y[in_top].sum() / y.sum()) if y.sum() else float("nan")
+        out[f"lift_at_{name}"] = precision / base_rate if base_rate > 0 else float("nan")
+        out[f"labelled_in_top_{name}"] = float(in_top.sum())
+        if truth is not None:
+            out[f"oracle_efficiency_at_{name}"] = oracle_efficiency(truth, scores, ids, k)
+            out[f"true_precision_at_{name}"] = float(truth[order[:k]].mean())
+    labelled_scores = scores[position.loc[labelled.index].to_numpy()]
+    out["roc_auc"] = roc_auc(y, labelled_scores)
+    out["average_precision"] = average_precision(y, labelled_scores)
+    if probabilistic:
+        out["brier"] = brier_score(y, labelled_scores)
+        out["calibration_error"] = expected_calibration_error(y, labelled_scores)
+    return out
+
+
+def _precision_curve(scores: np.ndarray, ids: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """Expected precision (mean true probability) of the top k, for every k."""
+    ranked = truth[ranking_order(scores, ids)]
+    return np.cumsum(ranked) / np.arange(1, len(ranked) + 1)
+
+
+def evaluate_fold(
+    builder: ExampleBuilder,
+    fold: Fold,
+    params: LightGBMParams,
+    capacities: tuple[float | int, ...],
+    truth_files: TruthFiles | None = None,
+    seed: int = 0,
+) -> FoldResult:
+    model = fit_fold_model(builder, fold.train_as_of, params)
+    x_train, l_train = builder.stacked(fold.train_as_of)
+    population = builder.population(fold.test_as_of)
+    test_labels = builder.labels(fold.test_as_of)
+    ids = population.index.to_numpy().astype(str)
+    predicted = model.predict(population)
+    truth = truth_files.at(fold.test_as_of) if truth_files else None
+    rows: list[dict[str, object]] = []
+    curves: dict[tuple[str, str], np.ndarray] = {}
+    for target in [OVERALL, *builder.categories]:
+        column = label_column(None if target == OVERALL else target)
+        labelled = test_labels[column].dropna()
+        known_train = l_train[column].notna().to_numpy()
+        target_truth = None
+        if truth is not None:
+            target_truth = truth[f"p_{target}"].reindex(population.index).fillna(0).to_numpy()
+        scorers: dict[str, np.ndarray] = {MODEL: predicted[f"p_{target}"].to_numpy()}
+        for baseline in baseline_scorers(builder.specs, target, seed):
+            y_train = l_train.loc[known_train, column].to_numpy()
+            if y_train.min() == y_train.max():
+                continue  # one class only: a logistic fit is meaningless
+            baseline.fit(x_train[known_train], y_train)
+            scorers[baseline.name] = baseline.score(population)
+        if target_truth is not None:
+            scorers[ORACLE] = target_truth
+        for name, scores in scorers.items():
+            metrics = _target_metrics(
+                scores, ids, labelled, capacities, target_truth, name in PROBABILISTIC
+            )
+            rows += [
+                {
+                    "test_as_of": fold.test_as_of,
+                    "scorer": name,
+                    "target": target,
+                    "metric": metric,
+                    "value": value,
+                }
+                for metric, value in metrics.items()
+            ]
+            if target_truth is not None:
+                curves[(name, target)] = _precision_curve(scores, ids, target_truth)
+    log.info("fold %s evaluated: %d labelled test examples", fold.test_as_of, len(test_labels))
+    return FoldResult(fold, model, pd.DataFrame(rows), curves)
+
+
+def summarise(results: list[FoldResult]) -> pd.DataFrame:
+    """Mean over folds of every metric: rows (scorer, target), one column per metric."""
+    metrics = pd.concat([r.metrics for r in results], ignore_index=True)
+    return metrics.pivot_table(
+        index=["scorer", "target"], columns="metric", values="value", aggfunc="mean"
+    )

@@ -1,0 +1,59 @@
+"""Features and labels per as-of date, computed once and shared by every fold that needs them.
+
+Only the labelled rows (workplaces inspected within the horizon, about a tenth) are kept
+between folds; the whole population's features are built again when a fold is scored,
+so memory stays proportional to the examples, not to dates × workplaces.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import date
+
+import pandas as pd
+
+from features.catalogue import FeatureSpec
+from features.frames import ContractFrames
+from features.matrix import attribute_kinds_of, feature_matrix, feature_specs
+from training.labels import label_examples
+
+log = logging.getLogger(__name__)
+
+
+class ExampleBuilder:
+    def __init__(self, frames: ContractFrames, categories: list[str], horizon_days: int) -> None:
+        self.frames = frames
+        self.categories = categories
+        self.horizon_days = horizon_days
+        self.attribute_kinds = attribute_kinds_of(frames)
+        self.specs: list[FeatureSpec] = feature_specs(categories, self.attribute_kinds)
+        self._examples: dict[date, tuple[pd.DataFrame, pd.DataFrame]] = {}
+
+    def population(self, as_of: date) -> pd.DataFrame:
+        """Features of every workplace that existed before ``as_of``."""
+        started = time.perf_counter()
+        matrix = feature_matrix(self.frames, as_of, self.categories, self.attribute_kinds)
+        log.info(
+            "features as of %s: %d workplaces × %d features (%.1f s)",
+            as_of,
+            len(matrix),
+            matrix.shape[1],
+            time.perf_counter() - started,
+        )
+        return matrix
+
+    def labels(self, as_of: date) -> pd.DataFrame:
+        return label_examples(self.frames, as_of, self.horizon_days, self.categories)
+
+    def examples(self, as_of: date) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(features, labels) of the workplaces inspected within the horizon after ``as_of``."""
+        if as_of not in self._examples:
+            labels = self.labels(as_of)
+            features = self.population(as_of).loc[labels.index]
+            self._examples[as_of] = (features, labels)
+        return self._examples[as_of]
+
+    def stacked(self, dates: list[date] | tuple[date, ...]) -> tuple[pd.DataFrame, pd.DataFrame]:
+        parts = [self.examples(d) for d in dates]
+        return pd.concat([p[0] for p in parts]), pd.concat([p[1] for p in parts])
