@@ -138,6 +138,35 @@ imports = sa.Table(
     sa.Column("report", sa.Text, nullable=False),
 )
 
+#: One row per scoring run: which model scored the population, as of when.
+score_snapshots = sa.Table(
+    "score_snapshots",
+    metadata,
+    sa.Column("snapshot_id", sa.Text, primary_key=True),
+    sa.Column("model_name", sa.Text, nullable=False),
+    sa.Column("model_version", sa.Text, nullable=False),
+    sa.Column("as_of", sa.Date, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("employers", sa.Integer, nullable=False),
+    sa.Column("targets", sa.Text, nullable=False),  # JSON list: "any" and the categories
+)
+
+#: Long form (one row per workplace and target) so that rankings per category are index scans.
+snapshot_scores = sa.Table(
+    "snapshot_scores",
+    metadata,
+    sa.Column("snapshot_id", sa.Text, primary_key=True),
+    sa.Column("target", sa.Text, primary_key=True),
+    sa.Column("employer_id", sa.Text, primary_key=True),
+    sa.Column("probability", sa.Float, nullable=False),
+    sa.Column("rank", sa.Integer, nullable=False),
+    sa.Column("percentile", sa.Float, nullable=False),
+    sa.ForeignKeyConstraint(
+        ["snapshot_id"], ["score_snapshots.snapshot_id"], name="fk_snapshot_scores_snapshot"
+    ),
+    sa.Index("ix_snapshot_scores_rank", "snapshot_id", "target", "rank"),
+)
+
 #: The store table holding each contract table's rows.
 CONTRACT_TABLES: dict[str, sa.Table] = {
     "employers": employers,
