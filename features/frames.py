@@ -7,7 +7,8 @@ functions serve the store, a contract folder, notebooks and tests. Dates are
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import hashlib
+from dataclasses import dataclass, fields, replace
 from datetime import date
 
 import numpy as np
@@ -43,6 +44,16 @@ class ContractFrames:
                 )
             changes[table] = frame
         return replace(self, **changes)
+
+    def fingerprint(self) -> str:
+        """A short hash of every table's content: the same data gives the same fingerprint."""
+        digest = hashlib.sha256()
+        for table in fields(self):
+            frame = getattr(self, table.name)
+            ordered = frame.sort_values(list(frame.columns)).reset_index(drop=True)
+            digest.update(f"{table.name}:{len(frame)}:".encode())
+            digest.update(pd.util.hash_pandas_object(ordered, index=False).to_numpy().tobytes())
+        return digest.hexdigest()[:16]
 
     def as_of(self, as_of: date) -> ContractFrames:
         """What was known at the start of ``as_of``: nothing dated on or after it.

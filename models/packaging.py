@@ -1,0 +1,34 @@
+"""The risk model as an MLflow pyfunc, so the registry can hold, version and serve it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import mlflow.pyfunc
+import pandas as pd
+
+from models.risk_model import RiskModel
+
+
+class RiskModelPyfunc(mlflow.pyfunc.PythonModel):
+    """Feature records in, calibrated probabilities (``p_any``, ``p_<category>``) out."""
+
+    def __init__(self, risk_model: RiskModel) -> None:
+        self.risk_model = risk_model
+
+    def predict(self, context: Any, model_input: pd.DataFrame, params: dict | None = None):
+        return self.risk_model.predict(model_input)
+
+
+def as_records(features: pd.DataFrame) -> pd.DataFrame:
+    """Features with plain Python missing values, as MLflow's schema inference expects."""
+    out = features.reset_index(drop=True).copy()
+    for column in out.columns:
+        if out[column].dtype == "string" or out[column].dtype == object:
+            out[column] = out[column].astype(object).where(out[column].notna(), None)
+    return out
+
+
+def unwrap(pyfunc_model: mlflow.pyfunc.PyFuncModel) -> RiskModel:
+    """The :class:`RiskModel` inside a loaded pyfunc (for explanations and importances)."""
+    return pyfunc_model.unwrap_python_model().risk_model

@@ -1,0 +1,131 @@
+"""What a training run does, as a file a data scientist can keep: TOML or YAML.
+
+Unknown keys are refused (a typo must not silently fall back to a default) and every
+error names the field, e.g. ``temporal.horizon_days: must be greater than 0``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from models.risk_model import LightGBMParams
+from training.temporal_split import parse_interval
+
+
+class ConfigError(ValueError):
+    """A training configuration that cannot be used; the message names the field."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TemporalSection(_Strict):
+    horizon_days: int = Field(365, gt=0, description="Label window after each as-of date.")
+    first_as_of: date | None = Field(
+        None,
+        description="Earliest training as-of date; default: two years after the first "
+        "inspection on record.",
+    )
+    last_day: date | None = Field(
+        None, description="Last day of data to use; default: the last inspection on record."
+    )
+    update_every: str = Field("1y", description="Between test as-of dates.")
+    train_every: str = Field("1y", description="Between training as-of dates.")
+    max_training_history: str | None = Field(None, description="How far back training reaches.")
+    folds: int = Field(3, ge=1, description="Evaluation folds, the latest ones.")
+
+    @field_validator("update_every", "train_every", "max_training_history")
+    @classmethod
+    def _interval(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_interval(value)
+        return value
+
+
+class ModelSection(_Strict):
+    num_leaves: int = Field(31, ge=2)
+    learning_rate: float = Field(0.05, gt=0, le=1)
+    max_rounds: int = Field(1000, ge=1)
+    early_stopping_rounds: int = Field(50, ge=1)
+    min_child_samples: int = Field(50, ge=1)
+    feature_fraction: float = Field(0.8, gt=0, le=1)
+    bagging_fraction: float = Field(0.8, gt=0, le=1)
+    lambda_l2: float = Field(1.0, ge=0)
+    cat_smooth: float = Field(20.0, ge=0)
+
+    def params(self, seed: int) -> LightGBMParams:
+        return LightGBMParams(**self.model_dump(), seed=seed)
+
+
+class PromotionSection(_Strict):
+    metric: str = Field("precision_at_5pct", description="Mean over folds, higher is better.")
+    target: str = Field("any", description="`any` or a category.")
+
+
+class TrainConfig(_Strict):
+    temporal: TemporalSection = TemporalSection()
+    model: ModelSection = ModelSection()
+    promotion: PromotionSection = PromotionSection()
+    capacities: list[float | int] = Field(
+        default_factory=lambda: [0.01, 0.05, 0.10, 100],
+        description="Shares of workplaces (0-1) or numbers of visits.",
+    )
+    categories: list[str] | None = Field(None, description="Default: the settings' categories.")
+    seed: int = 0
+    registered_model: str = "employer-risk"
+    experiment: str = "employer-risk"
+
+    @field_validator("capacities")
+    @classmethod
+    def _capacities(cls, values: list[float | int]) -> list[float | int]:
+        for value in values:
+            if not (
+                (isinstance(value, float) and 0 < value < 1)
+                or (isinstance(value, int) and value >= 1)
+            ):
+                raise ValueError(f"{value!r} is neither a share in (0, 1) nor a count >= 1")
+        return values
+
+
+def _field_errors(error: ValidationError) -> str:
+    parts = []
+    for item in error.errors():
+        where = ".".join(str(p) for p in item["loc"]) or "(top level)"
+        parts.append(f"{where}: {item['msg']}")
+    return "; ".join(parts)
+
+
+def parse_config(data: dict[str, Any], source: str = "configuration") -> TrainConfig:
+    try:
+        return TrainConfig.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(f"{source}: {_field_errors(error)}") from None
+
+
+def load_config(path: Path | None) -> TrainConfig:
+    """The defaults, or a TOML (``.toml``) or YAML (``.yaml``/``.yml``) file."""
+    if path is None:
+        return TrainConfig()
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such configuration file")
+    text = path.read_text(encoding="utf-8")
+    try:
+        if path.suffix == ".toml":
+            data = tomllib.loads(text)
+        elif path.suffix in (".yaml", ".yml"):
+            data = yaml.safe_load(text) or {}
+        else:
+            raise ConfigError(f"{path}: use a .toml, .yaml or .yml file")
+    except (tomllib.TOMLDecodeError, yaml.YAMLError) as error:
+        raise ConfigError(f"{path}: not valid {path.suffix[1:].upper()}: {error}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a table of settings at the top level")
+    return parse_config(data, str(path))

@@ -1,0 +1,245 @@
+"""One training run: evaluate on rolling folds, fit the model to ship, record it all in MLflow.
+
+The run holds the configuration, the dataset fingerprint and as-of dates, every metric per
+fold (step = fold number) and its mean over folds, the feature catalogue, the plots and the
+model itself (signature and input example), registered under the configured name.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+import sqlalchemy as sa
+from mlflow.models import infer_signature
+from tqdm import tqdm
+
+from calle.settings import Settings
+from calle.store import open_store
+from features.catalogue import render_markdown
+from features.frames import ContractFrames
+from features.store_frames import load_frames
+from models.packaging import RiskModelPyfunc, as_records
+from models.risk_model import RiskModel
+from training import plots
+from training.config import ConfigError, TrainConfig
+from training.evaluation import FoldResult, capacity_name, evaluate_fold, fit_fold_model, summarise
+from training.examples import ExampleBuilder
+from training.temporal_split import Fold, TemporalConfig, temporal_folds
+from training.truth import TruthFiles
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainingResult:
+    run_id: str
+    model_name: str
+    model_version: str
+    summary: pd.DataFrame  # mean over folds: rows (scorer, target), columns metrics
+    folds: list[Fold]
+    model: RiskModel
+
+    def headline(self, metric: str, target: str = "any") -> dict[str, float]:
+        """One metric for every scorer, e.g. ``precision_at_5pct``."""
+        column = self.summary[metric] if metric in self.summary else pd.Series(dtype=float)
+        return {scorer: float(v) for (scorer, t), v in column.items() if t == target}
+
+
+def temporal_config(config: TrainConfig, frames: ContractFrames) -> TemporalConfig:
+    """The configured folds, defaults filled in from the data on record."""
+    dates = frames.inspections["date"]
+    if dates.empty:
+        raise ConfigError("the store holds no inspections: import data before training")
+    section = config.temporal
+    first_day = dates.min().date()
+    last_day = section.last_day or dates.max().date()
+    first_as_of = section.first_as_of or first_day + timedelta(days=730)
+    return TemporalConfig(
+        first_as_of=first_as_of,
+        last_day=last_day,
+        horizon_days=section.horizon_days,
+        update_every=section.update_every,
+        train_every=section.train_every,
+        max_training_history=section.max_training_history,
+        folds=section.folds,
+    )
+
+
+def metric_key(scorer: str, target: str, metric: str) -> str:
+    return f"{scorer}/{target}/{metric}"
+
+
+def _flat_params(config: TrainConfig, temporal: TemporalConfig) -> dict[str, object]:
+    params: dict[str, object] = {}
+    for section in ("temporal", "model", "promotion"):
+        for key, value in getattr(config, section).model_dump().items():
+            params[f"{section}.{key}"] = value
+    params.update(
+        {
+            "temporal.first_as_of": temporal.first_as_of,
+            "temporal.last_day": temporal.last_day,
+            "capacities": config.capacities,
+            "seed": config.seed,
+        }
+    )
+    return params
+
+
+def _log_metrics(results: list[FoldResult], summary: pd.DataFrame) -> None:
+    for step, result in enumerate(results):
+        values = {
+            metric_key(r.scorer, r.target, r.metric): float(r.value)
+            for r in result.metrics.itertuples()
+            if pd.notna(r.value)
+        }
+        mlflow.log_metrics(values, step=step)
+    means = {
+        f"mean/{metric_key(scorer, target, metric)}": float(value)
+        for (scorer, target), row in summary.iterrows()
+        for metric, value in row.items()
+        if pd.notna(value)
+    }
+    mlflow.log_metrics(means)
+
+
+def _log_artifacts(
+    builder: ExampleBuilder,
+    results: list[FoldResult],
+    summary: pd.DataFrame,
+    final: RiskModel,
+    config: TrainConfig,
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+        (out / "feature_catalogue.md").write_text(render_markdown(builder.specs) + "\n")
+        pd.concat([r.metrics for r in results]).to_csv(out / "fold_metrics.csv", index=False)
+        summary.to_csv(out / "summary.csv")
+        (out / "config.json").write_text(config.model_dump_json(indent=2))
+        last = results[-1]
+        if ("model", "any") in last.curves:
+            curves = {s: c for (s, t), c in last.curves.items() if t == "any"}
+            plots.precision_curves(
+                curves, f"Precision at k, fold {last.fold.test_as_of}", out / "precision_at_k.png"
+            )
+        plots.precision_bars(
+            summary, [capacity_name(c) for c in config.capacities], out / "precision_bars.png"
+        )
+        x_test, l_test = builder.examples(last.fold.test_as_of)
+        plots.calibration_plot(
+            l_test["label"].to_numpy(),
+            last.model.predict(x_test)["p_any"].to_numpy(),
+            f"Calibration, fold {last.fold.test_as_of}",
+            out / "calibration.png",
+        )
+        plots.importance_plot(final.feature_importance(), out / "feature_importance.png")
+        mlflow.log_artifacts(str(out))
+
+
+def train(
+    settings: Settings,
+    config: TrainConfig,
+    truth_folder: Path | None = None,
+    engine: sa.Engine | None = None,
+) -> TrainingResult:
+    """Evaluate on the configured folds, fit the model to ship, log and register it."""
+    own_engine = engine is None
+    engine = engine or open_store(settings)
+    try:
+        frames = load_frames(engine)
+    finally:
+        if own_engine:
+            engine.dispose()
+    categories = config.categories or list(settings.categories)
+    temporal = temporal_config(config, frames)
+    folds = temporal_folds(temporal)
+    if not folds:
+        raise ConfigError(
+            f"not enough history for one fold between {temporal.first_as_of} and "
+            f"{temporal.last_day} with horizon_days={temporal.horizon_days}: a fold needs "
+            "two training dates and a test date, each with a full label window"
+        )
+    truth = TruthFiles(truth_folder) if truth_folder else None
+    builder = ExampleBuilder(frames, categories, temporal.horizon_days)
+    params = config.model.params(config.seed)
+    capacities = tuple(config.capacities)
+    results = [
+        evaluate_fold(builder, fold, params, capacities, truth, config.seed)
+        for fold in tqdm(folds, desc="folds", unit="fold", disable=None)
+    ]
+    summary = summarise(results)
+    last = folds[-1]
+    final = fit_fold_model(builder, (*last.train_as_of, last.test_as_of), params)
+    ship_as_of: date = last.test_label_end
+    example = as_records(builder.population(ship_as_of).head(5))
+
+    mlflow.set_tracking_uri(settings.tracking_uri)
+    mlflow.set_experiment(config.experiment)
+    with mlflow.start_run() as run:
+        mlflow.log_params(_flat_params(config, temporal))
+        mlflow.set_tags(
+            {
+                "dataset_fingerprint": frames.fingerprint(),
+                "test_as_of": ",".join(str(f.test_as_of) for f in folds),
+                "train_as_of": ",".join(str(d) for d in (*last.train_as_of, last.test_as_of)),
+                "categories": ",".join(categories),
+                "truth": str(truth_folder) if truth_folder else "",
+            }
+        )
+        _log_metrics(results, summary)
+        _log_artifacts(builder, results, summary, final, config)
+        info = mlflow.pyfunc.log_model(
+            name="model",
+            python_model=RiskModelPyfunc(final),
+            signature=infer_signature(
+                example,
+                final.predict(builder.population(ship_as_of).head(5)).reset_index(drop=True),
+            ),
+            input_example=example,
+            registered_model_name=config.registered_model,
+        )
+        mlflow.log_dict(final.describe(), "model_description.json")
+    version = str(info.registered_model_version)
+    log.info("run %s registered %s version %s", run.info.run_id, config.registered_model, version)
+    return TrainingResult(run.info.run_id, config.registered_model, version, summary, folds, final)
+
+
+def describe_result(result: TrainingResult, capacities: list[float | int]) -> str:
+    """The figures a data scientist wants on the terminal after training."""
+    lines = [
+        f"Registered {result.model_name} version {result.model_version} (run {result.run_id})",
+        f"Folds tested at: {', '.join(str(f.test_as_of) for f in result.folds)}",
+        "Mean over folds, overall risk (precision on inspected workplaces in the top k):",
+    ]
+    names = [capacity_name(c) for c in capacities]
+    header = f"  {'scorer':<18}" + "".join(f"{'P@' + n:>11}" for n in names) + f"{'AUC':>8}"
+    lines.append(header)
+    overall = result.summary.xs("any", level="target")
+    for scorer, row in overall.iterrows():
+        cells = "".join(f"{row.get(f'precision_at_{n}', float('nan')):>11.3f}" for n in names)
+        lines.append(f"  {scorer:<18}{cells}{row.get('roc_auc', float('nan')):>8.3f}")
+    if "oracle_efficiency_at_5pct" in overall:
+        eff = overall["oracle_efficiency_at_5pct"].dropna()
+        lines.append(
+            "Oracle efficiency at 5% (truth over all workplaces): "
+            + ", ".join(f"{s} {v:.3f}" for s, v in eff.items())
+        )
+    return "\n".join(lines)
+
+
+def result_json(result: TrainingResult) -> str:
+    return json.dumps(
+        {
+            "run_id": result.run_id,
+            "model": result.model_name,
+            "version": result.model_version,
+            "precision_at_5pct": result.headline("precision_at_5pct"),
+        },
+        sort_keys=True,
+    )
