@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
+import pydantic
+import sqlalchemy as sa
 import typer
 
 from calle.logging_setup import configure_logging
@@ -32,7 +36,61 @@ def _settings() -> Settings:
     return settings
 
 
+def _one_line(error: BaseException) -> str:
+    """A person-readable reason: no traceback, no password, the first line only."""
+    if isinstance(error, pydantic.ValidationError):
+        return "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg'].removeprefix('Value error, ')}"
+            for e in error.errors()
+        )
+    if isinstance(error, sa.exc.DBAPIError) and error.orig is not None:
+        return str(error.orig).strip().splitlines()[0]
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+def _store_label() -> str:
+    try:
+        url = Settings().store_url
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except Exception:  # the URL itself is what is wrong
+        return "the configured store"
+
+
+def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Known failures end in one clear line on stderr and exit code 2, never a traceback."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        from features.contract_import import ContractError
+        from training.config import ConfigError
+        from training.registry import RegistryError
+
+        as_json = bool(kwargs.get("as_json"))
+        try:
+            return command(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except KeyboardInterrupt:
+            typer.echo("interrupted: nothing was written", err=True)
+            raise typer.Exit(code=130) from None
+        except pydantic.ValidationError as error:
+            message = f"invalid setting: {_one_line(error)}"
+        except (sa.exc.ArgumentError, sa.exc.OperationalError) as error:
+            message = f"cannot open the store at {_store_label()}: {_one_line(error)}"
+        except ContractError as error:
+            message = f"import stopped, nothing was written: {_one_line(error)}"
+        except (ConfigError, RegistryError, OSError, ValueError) as error:
+            message = f"{command.__name__.strip('_')} stopped: {_one_line(error)}"
+        typer.echo(message, err=True)
+        if as_json:
+            typer.echo(json.dumps({"ok": False, "error": message}))
+        raise typer.Exit(code=2)
+
+    return run
+
+
 @app.command("world")
+@reports_errors
 def world(
     out: Annotated[Path, typer.Option("--out", help="Folder to write the contract tables to.")],
     employers: Annotated[int, typer.Option("--employers", min=100, help="Workplaces.")] = 10_000,
@@ -65,6 +123,7 @@ def world(
 
 
 @app.command("import")
+@reports_errors
 def import_(
     folder: Annotated[Path, typer.Argument(help="A contract folder (CSV or Parquet files).")],
     as_json: Annotated[
@@ -72,19 +131,109 @@ def import_(
     ] = False,
 ) -> None:
     """Validate a contract folder and load it into the store (idempotent)."""
-    from features.contract_import import ContractError, import_folder
+    from features.contract_import import import_folder
 
     settings = _settings()
-    try:
-        report = import_folder(folder, settings)
-    except ContractError as error:
-        typer.echo(f"import stopped, nothing was written: {error}", err=True)
-        if as_json:
-            typer.echo(json.dumps({"ok": False, "error": str(error)}))
-        raise typer.Exit(code=2) from None
+    report = import_folder(folder, settings)
     typer.echo(report.render())
     if as_json:
         typer.echo(json.dumps(report.to_dict(), sort_keys=True))
+
+
+@app.command("train")
+@reports_errors
+def train_(
+    config_file: Annotated[
+        Path | None, typer.Option("--config", help="TOML or YAML training configuration.")
+    ] = None,
+    truth: Annotated[
+        Path | None,
+        typer.Option("--truth", help="A synthetic world's truth folder, for oracle efficiency."),
+    ] = None,
+    promote: Annotated[
+        bool, typer.Option("--promote", help="Then move `champion` to it if it beats it.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Also print a JSON summary.")] = False,
+) -> None:
+    """Evaluate on rolling temporal folds against the baselines, then log and register."""
+    from training.config import load_config
+    from training.experiment import describe_result, result_json, train
+
+    settings = _settings()
+    config = load_config(config_file)
+    result = train(settings, config, truth)
+    typer.echo(describe_result(result, config.capacities))
+    if promote:
+        _promote(settings, config.registered_model, result.model_version, config_file)
+    if as_json:
+        typer.echo(result_json(result))
+
+
+def _promote(settings: Settings, model: str, version: str | None, config_file: Path | None):
+    import mlflow
+
+    from training.config import load_config
+    from training.registry import promote
+
+    mlflow.set_tracking_uri(settings.tracking_uri)
+    rule = load_config(config_file).promotion
+    gate = promote(mlflow.MlflowClient(), model, version, rule)
+    verdict = "promoted to champion" if gate.promoted else "not promoted"
+    typer.echo(f"{model} version {gate.version}: {verdict} ({gate.reason})")
+
+
+@app.command("promote")
+@reports_errors
+def promote_(
+    version: Annotated[
+        str | None, typer.Option("--version", help="Default: the newest version.")
+    ] = None,
+    model: Annotated[str, typer.Option("--model", help="Registered model name.")] = (
+        "employer-risk"
+    ),
+    config_file: Annotated[
+        Path | None, typer.Option("--config", help="Configuration with the promotion rule.")
+    ] = None,
+) -> None:
+    """Move the `champion` alias to a version only if it beats the current champion."""
+    settings = _settings()
+    _promote(settings, model, version, config_file)
+
+
+@app.command("score")
+@reports_errors
+def score_(
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="YYYY-MM-DD; default: today.")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Also write the scores to a .csv or .parquet.")
+    ] = None,
+    model: Annotated[str, typer.Option("--model", help="Registered model name.")] = (
+        "employer-risk"
+    ),
+) -> None:
+    """Score every workplace with the champion and store a snapshot."""
+    from datetime import date
+
+    from training.scoring import score_population, write_scores
+
+    settings = _settings()
+    try:
+        day = date.fromisoformat(as_of) if as_of else date.today()
+    except ValueError:
+        raise typer.BadParameter(
+            f"{as_of!r} is not a date YYYY-MM-DD", param_hint="--as-of"
+        ) from None
+    if out is not None and out.suffix not in (".csv", ".parquet"):
+        raise typer.BadParameter("write a .csv or .parquet file", param_hint="--out")
+    snapshot = score_population(settings, day, model)
+    typer.echo(
+        f"snapshot {snapshot.snapshot_id}: {len(snapshot.scores):,} workplaces scored by "
+        f"{model} version {snapshot.model_version} as of {day}"
+    )
+    if out is not None:
+        typer.echo(f"scores written to {write_scores(snapshot, out)}")
 
 
 def main() -> None:  # pragma: no cover - console entry point

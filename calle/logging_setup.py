@@ -10,6 +10,7 @@ def configure_logging(level: str) -> None:
         level=level.upper(),
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
         datefmt="%H:%M:%S",
+        force=True,  # each command binds to the stderr of its own invocation
     )
     # Alembic announces its dialect every time the store opens; only problems matter here.
     logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -7,7 +7,7 @@ Every path, URL and tunable comes from here; values are read from the environmen
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -64,7 +64,14 @@ class Settings(BaseSettings):
         description="Valid `state` codes; an employer with another code is rejected on import. "
         "Empty accepts any non-empty code.",
     )
-    log_level: str = Field(default="INFO", description="Logging level (DEBUG, INFO, WARNING).")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="Logging level: DEBUG, INFO, WARNING or ERROR."
+    )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     @field_validator("categories", "region_codes", mode="before")
     @classmethod

@@ -22,6 +22,13 @@ POSTGRES_ADMIN_URL = os.environ.get(
 )
 
 
+@pytest.fixture(autouse=True)
+def _mlflow_environment_per_test(monkeypatch: pytest.MonkeyPatch) -> None:
+    """MLflow's ``set_tracking_uri`` also exports MLFLOW_TRACKING_URI, which CALLE's settings
+    respect: without this, one test's tracking store would leak into the next."""
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> str:
     """The admin URL of the test PostgreSQL server, checked to answer."""

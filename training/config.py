@@ -34,7 +34,7 @@ class TemporalSection(_Strict):
         "inspection on record.",
     )
     last_day: date | None = Field(
-        None, description="Last day of data to use; default: the last inspection on record."
+        None, description="Last day of data to use; default: the latest event on record."
     )
     update_every: str = Field("1y", description="Between test as-of dates.")
     train_every: str = Field("1y", description="Between training as-of dates.")

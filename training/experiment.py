@@ -52,15 +52,25 @@ class TrainingResult:
         return {scorer: float(v) for (scorer, t), v in column.items() if t == target}
 
 
+def last_event_day(frames: ContractFrames) -> date:
+    """The latest day anything happened on record: in practice the day of the extract."""
+    days = [
+        frames.inspections["date"].max(),
+        frames.complaints["date"].max(),
+        frames.remediations["opened_on"].max(),
+        frames.remediations["closed_on"].max(),
+    ]
+    return max(d for d in days if pd.notna(d)).date()
+
+
 def temporal_config(config: TrainConfig, frames: ContractFrames) -> TemporalConfig:
     """The configured folds, defaults filled in from the data on record."""
     dates = frames.inspections["date"]
     if dates.empty:
         raise ConfigError("the store holds no inspections: import data before training")
     section = config.temporal
-    first_day = dates.min().date()
-    last_day = section.last_day or dates.max().date()
-    first_as_of = section.first_as_of or first_day + timedelta(days=730)
+    last_day = section.last_day or last_event_day(frames)
+    first_as_of = section.first_as_of or dates.min().date() + timedelta(days=365)
     return TemporalConfig(
         first_as_of=first_as_of,
         last_day=last_day,

@@ -44,6 +44,9 @@ class TemporalConfig:
     max_training_history: str | None = None
     #: How many folds, the latest ones; None: every fold that fits.
     folds: int | None = 3
+    #: A fold keeps only if it has this many training dates: the model trains on all but
+    #: the latest and stops early and calibrates on the latest (out of time).
+    min_training_dates: int = 2
 
     def __post_init__(self) -> None:
         if self.horizon_days <= 0:
@@ -96,6 +99,6 @@ def temporal_folds(config: TemporalConfig) -> list[Fold]:
             if a + horizon <= test_as_of:
                 train.append(a)
             k += 1
-        if train:  # a fold with nothing to learn from is no fold
+        if len(train) >= config.min_training_dates:
             folds.append(Fold(tuple(sorted(train)), test_as_of, config.horizon_days))
     return folds if config.folds is None else folds[-config.folds :]

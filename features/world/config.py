@@ -60,6 +60,11 @@ class WorldConfig:
                 raise ValueError(
                     f"end must be a date written YYYY-MM-DD, e.g. 2025-12-31; got {end!r}"
                 ) from None
+            if end_date > dt.date.today():
+                raise ValueError(
+                    f"end {end} is after today: the import would reject every event dated "
+                    "in the future; choose today or an earlier day"
+                )
         return cls(employers=employers, years=years, seed=seed, messy=messy, end=end_date)
 
     @property

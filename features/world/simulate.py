@@ -430,7 +430,7 @@ def simulate(
     """Run the world month by month and return what happened."""
     log = Simulation(config, rng, population, inspectorate).run()
     logger.info(
-        "simulated %d months: %d inspections, %d complaints, %d remediations",
+        "simulated %d months: %d inspections, %d complaints, %d remediation plans opened",
         len(months_of(config)),
         len(log.inspection_employer),
         len(log.complaint_employer),

@@ -55,3 +55,9 @@ def test_truth_dates_are_each_first_of_january_and_the_last_day() -> None:
         dt.date(2025, 1, 1),
         dt.date(2025, 6, 30),
     ]
+
+
+def test_from_cli_refuses_an_end_after_today() -> None:
+    tomorrow = dt.date.today() + dt.timedelta(days=1)
+    with pytest.raises(ValueError, match="after today"):
+        WorldConfig.from_cli(employers=100, years=2, seed=1, messy=0.0, end=tomorrow.isoformat())

@@ -1,0 +1,158 @@
+"""`calle train --promote`, the promotion gate and `calle score`, end to end on the small world.
+
+Real MLflow (SQLite tracking store and registry under a temporary CALLE_HOME) and a real
+store; nothing mocked.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from calle.cli import app
+from calle.settings import Settings
+from calle.store import open_store
+
+runner = CliRunner()
+MODEL = "employer-risk"
+
+
+@pytest.fixture(scope="module")
+def trained(small_world: Path, tmp_path_factory: pytest.TempPathFactory):
+    """A home with the small world imported, trained twice: version 1 promoted, then version 2."""
+    home = tmp_path_factory.mktemp("trained-home")
+    env = {"CALLE_HOME": str(home), "CALLE_DATABASE_URL": "", "MLFLOW_TRACKING_URI": ""}
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in env.items():
+            patch.setenv(key, value) if value else patch.delenv(key, raising=False)
+        assert runner.invoke(app, ["import", str(small_world)]).exit_code == 0
+        first = runner.invoke(
+            app, ["train", "--truth", str(small_world / "truth"), "--promote", "--json"]
+        )
+        second = runner.invoke(app, ["train", "--truth", str(small_world / "truth")])
+        refused = runner.invoke(app, ["promote"])
+        scored = runner.invoke(
+            app, ["score", "--as-of", "2026-01-01", "--out", str(home / "scores.csv")]
+        )
+        again = runner.invoke(app, ["score", "--as-of", "2026-01-01"])
+        patch.delenv("MLFLOW_TRACKING_URI", raising=False)
+        settings = Settings(home=home)
+    return {
+        "home": home,
+        "settings": settings,
+        "first": first,
+        "second": second,
+        "refused": refused,
+        "scored": scored,
+        "again": again,
+    }
+
+
+@pytest.fixture(scope="module")
+def client(trained) -> mlflow.MlflowClient:
+    mlflow.set_tracking_uri(trained["settings"].tracking_uri)
+    return mlflow.MlflowClient()
+
+
+def test_training_registers_a_version_and_reports_baselines(trained):
+    result = trained["first"]
+    assert result.exit_code == 0, result.output
+    assert "Registered employer-risk version 1" in result.output
+    for scorer in ("business_as_usual", "cell_rate", "logistic", "model", "oracle", "random"):
+        assert scorer in result.output
+    summary = json.loads(result.output.strip().splitlines()[-1])
+    assert summary["version"] == "1"
+    assert summary["precision_at_5pct"]["model"] > summary["precision_at_5pct"]["random"]
+
+
+def test_the_run_holds_params_metrics_artifacts_and_a_signed_model(trained, client):
+    version = client.get_model_version(MODEL, "1")
+    run = client.get_run(version.run_id)
+    assert run.data.params["temporal.horizon_days"] == "365"
+    assert len(run.data.tags["dataset_fingerprint"]) == 16
+    assert run.data.tags["test_as_of"]
+    for key in (
+        "mean/model/any/precision_at_5pct",
+        "mean/random/any/precision_at_5pct",
+        "mean/model/any/oracle_efficiency_at_5pct",
+        "mean/model/subcontracting/roc_auc",
+        "model/any/brier",
+    ):
+        assert key in run.data.metrics, key
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
+    assert {
+        "feature_catalogue.md",
+        "fold_metrics.csv",
+        "summary.csv",
+        "precision_at_k.png",
+        "calibration.png",
+        "feature_importance.png",
+        "config.json",
+    } <= artifacts
+    model = mlflow.pyfunc.load_model(f"models:/{MODEL}/1")
+    assert model.metadata.signature is not None
+    inputs = model.metadata.get_input_schema().input_names()
+    assert "violations_ever" in inputs and "state" in inputs and "name" not in inputs
+
+
+def test_the_gate_promotes_the_first_and_refuses_an_equal_model(trained, client):
+    assert "promoted to champion" in trained["first"].output
+    assert trained["second"].exit_code == 0
+    assert "Registered employer-risk version 2" in trained["second"].output
+    refused = trained["refused"]
+    assert refused.exit_code == 0, refused.output
+    assert "version 2: not promoted" in refused.output and "does not beat" in refused.output
+    assert str(client.get_model_version_by_alias(MODEL, "champion").version) == "1"
+    tags = client.get_model_version(MODEL, "2").tags
+    assert tags["gate.result"] == "refused" and tags["gate.champion_version"] == "1"
+    assert client.get_model_version(MODEL, "1").tags["gate.result"] == "promoted"
+
+
+def test_scoring_stores_a_deterministic_snapshot_and_writes_the_file(trained):
+    assert trained["scored"].exit_code == 0, trained["scored"].output
+    engine = open_store(trained["settings"])
+    with engine.connect() as connection:
+        snapshots = connection.execute(
+            sa.text(
+                "SELECT snapshot_id, model_version, as_of, employers FROM score_snapshots "
+                "ORDER BY created_at"
+            )
+        ).all()
+        assert len(snapshots) == 2 and {s.model_version for s in snapshots} == {"1"}
+        ranks = [
+            pd.read_sql(
+                sa.text(
+                    "SELECT employer_id, target, rank, probability FROM "
+                    "snapshot_scores WHERE snapshot_id = :s ORDER BY target, rank"
+                ),
+                connection,
+                params={"s": s.snapshot_id},
+            )
+            for s in snapshots
+        ]
+        employers = connection.execute(sa.text("SELECT count(*) FROM employers")).scalar()
+    engine.dispose()
+    first, second = ranks
+    pd.testing.assert_frame_equal(first, second)
+    overall = first[first.target == "any"]
+    assert len(overall) == snapshots[0].employers <= employers
+    assert list(overall["rank"]) == list(range(1, len(overall) + 1))
+    assert overall["probability"].is_monotonic_decreasing
+    assert set(first.target) == {
+        "any",
+        "safety_health",
+        "working_conditions",
+        "subcontracting",
+        "freedom_of_association",
+        "gender_discrimination",
+    }
+    written = pd.read_csv(trained["home"] / "scores.csv", dtype={"employer_id": str})
+    assert list(written.columns[:3]) == ["employer_id", "rank", "score"]
+    assert "score_subcontracting" in written.columns
+    assert list(written["employer_id"]) == list(overall["employer_id"])

@@ -1,0 +1,169 @@
+"""Score every workplace with the champion and store the result as a snapshot.
+
+A snapshot names the model version and the as-of date; per workplace and target it holds
+the probability, the rank (1 = riskiest; ties broken by employer id, so rankings are
+deterministic) and the percentile (share of workplaces scored lower, in %).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import sqlalchemy as sa
+
+from calle.settings import Settings
+from calle.store import bulk, open_store, schema
+from features.matrix import feature_matrix
+from features.store_frames import load_frames
+from models.packaging import unwrap
+from models.risk_model import OVERALL, RiskModel, probability_column
+from training.metrics import ranking_order
+from training.registry import RegistryError, current_champion
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Snapshot:
+    snapshot_id: str
+    model_name: str
+    model_version: str
+    as_of: date
+    scores: pd.DataFrame  # index employer_id; p_<target>, rank_<target>, percentile_<target>
+
+    @property
+    def targets(self) -> list[str]:
+        return [c.removeprefix("p_") for c in self.scores.columns if c.startswith("p_")]
+
+
+def load_champion(settings: Settings, model_name: str) -> tuple[str, RiskModel]:
+    mlflow.set_tracking_uri(settings.tracking_uri)
+    version = current_champion(mlflow.MlflowClient(), model_name)
+    if version is None:
+        raise RegistryError(
+            f"{model_name} has no champion: run `calle train --promote` or `calle promote`"
+        )
+    model = unwrap(mlflow.pyfunc.load_model(f"models:/{model_name}/{version}"))
+    return version, model
+
+
+def rank_scores(probabilities: pd.DataFrame) -> pd.DataFrame:
+    """Add rank and percentile per target; ties go to the smaller employer id."""
+    ids = probabilities.index.to_numpy().astype(str)
+    n = len(ids)
+    out = probabilities.copy()
+    for column in probabilities.columns:
+        target = column.removeprefix("p_")
+        rank = np.empty(n, np.int64)
+        rank[ranking_order(probabilities[column].to_numpy(), ids)] = np.arange(1, n + 1)
+        out[f"rank_{target}"] = rank
+        out[f"percentile_{target}"] = 100.0 * (n - rank) / n
+    return out
+
+
+def score_population(
+    settings: Settings,
+    as_of: date,
+    model_name: str = "employer-risk",
+    engine: sa.Engine | None = None,
+) -> Snapshot:
+    """Score everyone with the champion as of ``as_of`` and store the snapshot."""
+    version, model = load_champion(settings, model_name)
+    own_engine = engine is None
+    engine = engine or open_store(settings)
+    try:
+        frames = load_frames(engine)
+        features = feature_matrix(frames, as_of, model.categories, model_attribute_kinds(model))
+        scores = rank_scores(model.predict(features))
+        snapshot = Snapshot(
+            snapshot_id=f"{as_of:%Y%m%d}-{uuid.uuid4().hex[:8]}",
+            model_name=model_name,
+            model_version=version,
+            as_of=as_of,
+            scores=scores,
+        )
+        _store(engine, snapshot)
+    finally:
+        if own_engine:
+            engine.dispose()
+    log.info(
+        "snapshot %s: %d workplaces scored by %s version %s as of %s",
+        snapshot.snapshot_id,
+        len(scores),
+        model_name,
+        version,
+        as_of,
+    )
+    return snapshot
+
+
+def model_attribute_kinds(model: RiskModel) -> dict[str, str]:
+    """The ``attr_*`` features the model was trained with, and their kinds."""
+    return {s.name: str(s.kind) for s in model.specs if s.name.startswith("attr_")}
+
+
+def _store(engine: sa.Engine, snapshot: Snapshot) -> None:
+    scores = snapshot.scores
+    long = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "snapshot_id": snapshot.snapshot_id,
+                    "target": target,
+                    "employer_id": scores.index.astype(str),
+                    "probability": scores[probability_column(target)].to_numpy(),
+                    "rank": scores[f"rank_{target}"].to_numpy(),
+                    "percentile": scores[f"percentile_{target}"].to_numpy(),
+                }
+            )
+            for target in snapshot.targets
+        ],
+        ignore_index=True,
+    )
+    with engine.begin() as connection:
+        connection.execute(
+            schema.score_snapshots.insert().values(
+                snapshot_id=snapshot.snapshot_id,
+                model_name=snapshot.model_name,
+                model_version=snapshot.model_version,
+                as_of=snapshot.as_of,
+                created_at=datetime.now(UTC),
+                employers=len(scores),
+                targets=json.dumps(snapshot.targets),
+            )
+        )
+        bulk.insert_rows(
+            connection, schema.snapshot_scores, pa.Table.from_pandas(long, preserve_index=False)
+        )
+
+
+def write_scores(snapshot: Snapshot, path: Path) -> Path:
+    """``employer_id, rank, score, score_<category>``, riskiest first."""
+    scores = snapshot.scores.sort_values(f"rank_{OVERALL}")
+    out = pd.DataFrame(
+        {
+            "employer_id": scores.index.astype(str),
+            "rank": scores[f"rank_{OVERALL}"].to_numpy(),
+            "score": scores[probability_column(OVERALL)].to_numpy(),
+        }
+    )
+    for target in snapshot.targets:
+        if target != OVERALL:
+            out[f"score_{target}"] = scores[probability_column(target)].to_numpy()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix == ".parquet":
+        out.to_parquet(path, index=False)
+    elif path.suffix == ".csv":
+        out.to_csv(path, index=False, float_format="%.6f")
+    else:
+        raise ValueError(f"{path}: write .csv or .parquet")
+    return path
