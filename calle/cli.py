@@ -204,7 +204,10 @@ def promote_(
 @reports_errors
 def score_(
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="YYYY-MM-DD; default: today.")
+        str | None,
+        typer.Option(
+            "--as-of", help="YYYY-MM-DD; default: the day after the latest event on record."
+        ),
     ] = None,
     out: Annotated[
         Path | None, typer.Option("--out", help="Also write the scores to a .csv or .parquet.")
@@ -220,7 +223,7 @@ def score_(
 
     settings = _settings()
     try:
-        day = date.fromisoformat(as_of) if as_of else date.today()
+        day = date.fromisoformat(as_of) if as_of else None
     except ValueError:
         raise typer.BadParameter(
             f"{as_of!r} is not a date YYYY-MM-DD", param_hint="--as-of"
@@ -230,7 +233,7 @@ def score_(
     snapshot = score_population(settings, day, model)
     typer.echo(
         f"snapshot {snapshot.snapshot_id}: {len(snapshot.scores):,} workplaces scored by "
-        f"{model} version {snapshot.model_version} as of {day}"
+        f"{model} version {snapshot.model_version} as of {snapshot.as_of}"
     )
     if out is not None:
         typer.echo(f"scores written to {write_scores(snapshot, out)}")

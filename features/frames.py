@@ -45,6 +45,19 @@ class ContractFrames:
             changes[table] = frame
         return replace(self, **changes)
 
+    def last_event_day(self) -> date:
+        """The latest day anything happened on record: in practice the day of the extract."""
+        days = [
+            self.inspections["date"].max(),
+            self.complaints["date"].max(),
+            self.remediations["opened_on"].max(),
+            self.remediations["closed_on"].max(),
+        ]
+        known = [d for d in days if pd.notna(d)]
+        if not known:
+            raise ValueError("no events on record: import data first")
+        return max(known).date()
+
     def fingerprint(self) -> str:
         """A short hash of every table's content: the same data gives the same fingerprint."""
         digest = hashlib.sha256()

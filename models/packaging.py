@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib.metadata import version
 from typing import Any
 
 import mlflow.pyfunc
@@ -18,6 +19,15 @@ class RiskModelPyfunc(mlflow.pyfunc.PythonModel):
 
     def predict(self, context: Any, model_input: pd.DataFrame, params: dict | None = None):
         return self.risk_model.predict(model_input)
+
+
+#: What loading the model needs; listed so MLflow need not infer it (slow: it imports and
+#: traces the model in a subprocess).
+RUNTIME_PACKAGES = ("mlflow", "lightgbm", "scikit-learn", "pandas", "numpy", "pyarrow", "scipy")
+
+
+def pip_requirements() -> list[str]:
+    return [f"{name}=={version(name)}" for name in RUNTIME_PACKAGES]
 
 
 def as_records(features: pd.DataFrame) -> pd.DataFrame:

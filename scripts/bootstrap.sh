@@ -30,9 +30,8 @@ STAMP="$VENV/.calle-installed$EXTRAS"
 WANT="$(cat "$ROOT/pyproject.toml" "$ROOT/constraints.txt" | sha256sum | cut -d' ' -f1)"
 if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
   echo "==> installing CALLE${EXTRAS:+ with $EXTRAS} into .venv (first time takes a few minutes)"
-  "$VENV/bin/python" -m pip install --quiet --upgrade pip 2>&1 | grep -v "is ignored" || true
-  "$VENV/bin/python" -m pip install --quiet -c "$ROOT/constraints.txt" -e "$ROOT$EXTRAS" 2>&1 |
-    grep -v "is ignored" || true
+  "$VENV/bin/python" -m pip install -qq --upgrade pip
+  "$VENV/bin/python" -m pip install -qq -c "$ROOT/constraints.txt" -e "$ROOT$EXTRAS"
   "$VENV/bin/python" -c "import calle, features" # fail here, not later, if the install failed
   echo "$WANT" >"$STAMP"
 fi

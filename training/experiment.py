@@ -25,7 +25,7 @@ from calle.store import open_store
 from features.catalogue import render_markdown
 from features.frames import ContractFrames
 from features.store_frames import load_frames
-from models.packaging import RiskModelPyfunc, as_records
+from models.packaging import RiskModelPyfunc, as_records, pip_requirements
 from models.risk_model import RiskModel
 from training import plots
 from training.config import ConfigError, TrainConfig
@@ -52,24 +52,13 @@ class TrainingResult:
         return {scorer: float(v) for (scorer, t), v in column.items() if t == target}
 
 
-def last_event_day(frames: ContractFrames) -> date:
-    """The latest day anything happened on record: in practice the day of the extract."""
-    days = [
-        frames.inspections["date"].max(),
-        frames.complaints["date"].max(),
-        frames.remediations["opened_on"].max(),
-        frames.remediations["closed_on"].max(),
-    ]
-    return max(d for d in days if pd.notna(d)).date()
-
-
 def temporal_config(config: TrainConfig, frames: ContractFrames) -> TemporalConfig:
     """The configured folds, defaults filled in from the data on record."""
     dates = frames.inspections["date"]
     if dates.empty:
         raise ConfigError("the store holds no inspections: import data before training")
     section = config.temporal
-    last_day = section.last_day or last_event_day(frames)
+    last_day = section.last_day or frames.last_event_day()
     first_as_of = section.first_as_of or dates.min().date() + timedelta(days=365)
     return TemporalConfig(
         first_as_of=first_as_of,
@@ -212,6 +201,7 @@ def train(
                 final.predict(builder.population(ship_as_of).head(5)).reset_index(drop=True),
             ),
             input_example=example,
+            pip_requirements=pip_requirements(),
             registered_model_name=config.registered_model,
         )
         mlflow.log_dict(final.describe(), "model_description.json")

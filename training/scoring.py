@@ -11,7 +11,7 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import mlflow
@@ -72,16 +72,22 @@ def rank_scores(probabilities: pd.DataFrame) -> pd.DataFrame:
 
 def score_population(
     settings: Settings,
-    as_of: date,
+    as_of: date | None = None,
     model_name: str = "employer-risk",
     engine: sa.Engine | None = None,
 ) -> Snapshot:
-    """Score everyone with the champion as of ``as_of`` and store the snapshot."""
+    """Score everyone with the champion as of ``as_of`` and store the snapshot.
+
+    By default ``as_of`` is the day after the latest event on record: the features then
+    see everything the store knows, and nothing is pretended about days it has no data for.
+    """
     version, model = load_champion(settings, model_name)
     own_engine = engine is None
     engine = engine or open_store(settings)
     try:
         frames = load_frames(engine)
+        if as_of is None:
+            as_of = frames.last_event_day() + timedelta(days=1)
         features = feature_matrix(frames, as_of, model.categories, model_attribute_kinds(model))
         scores = rank_scores(model.predict(features))
         snapshot = Snapshot(

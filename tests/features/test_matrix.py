@@ -195,3 +195,8 @@ def test_random_late_events_never_change_features(history: ContractFrames):
             attributes=history.attributes,
         )
         pd.testing.assert_frame_equal(before, feature_matrix(changed, AS_OF, CATS))
+
+
+def test_last_event_day_looks_at_every_kind_of_event(history: ContractFrames):
+    # the latest is the remediation closed on 2024-03-01, after every inspection and complaint
+    assert history.last_event_day() == date(2024, 3, 1)
