@@ -12,6 +12,32 @@ from pathlib import Path
 from calle.settings_reference import settings_table
 
 README = Path(__file__).resolve().parent.parent / "README.md"
+FEATURE_CATALOGUE = README.parent / "docs" / "feature-catalogue.md"
+
+#: The synthetic world's ``attr_*`` columns, as the import classifies them.
+WORLD_ATTRIBUTES = {
+    "attr_collective_agreement": "numeric",
+    "attr_repse_registered": "numeric",
+    "attr_women_share": "numeric",
+}
+
+
+def feature_catalogue() -> str:
+    """The catalogue for Mexico's five categories and the synthetic world's attributes."""
+    from calle.settings import MEXICO_CATEGORIES
+    from features.catalogue import render_markdown
+    from features.matrix import feature_specs
+
+    specs = feature_specs(list(MEXICO_CATEGORIES), WORLD_ATTRIBUTES)
+    return (
+        "# Feature catalogue\n\n"
+        "Generated from the code by `python -m calle.readme_sections`; a test keeps it current. "
+        "Every feature is computed as of a date from events strictly before it. The `attr_*` "
+        "rows are the synthetic world's; an inspectorate's own `attr_*` columns appear the "
+        "same way. Each training run logs its own catalogue to MLflow.\n\n"
+        f"{len(specs)} features.\n\n{render_markdown(specs)}\n"
+    )
+
 
 #: Section name -> the function producing its Markdown.
 GENERATED: dict[str, Callable[[], str]] = {"settings-table": settings_table}
@@ -30,4 +56,6 @@ def render(text: str, sections: dict[str, Callable[[], str]] = GENERATED) -> str
 
 if __name__ == "__main__":
     README.write_text(render(README.read_text()))
-    print(f"updated {README}")
+    FEATURE_CATALOGUE.parent.mkdir(exist_ok=True)
+    FEATURE_CATALOGUE.write_text(feature_catalogue())
+    print(f"updated {README} and {FEATURE_CATALOGUE}")
