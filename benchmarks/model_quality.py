@@ -32,6 +32,7 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path)
     args = parser.parse_args()
     work = args.workdir or Path(tempfile.mkdtemp(prefix="calle-model-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
     world, home = work / "world", work / "home"
     env = {"CALLE_HOME": str(home), "CALLE_DATABASE_URL": "", "MLFLOW_TRACKING_URI": ""}
     argv = [
