@@ -23,6 +23,12 @@ from models.feature_encoding import FeatureEncoder
 log = logging.getLogger(__name__)
 
 OVERALL = "any"
+#: Features the risk model leaves out by default. Coordinates single out individual
+#: workplaces, and raw high-cardinality codes (municipality, state, 3/4-digit sector) let
+#: trees memorise small cells; their information reaches the model smoothed, through the
+#: peer rates. (On a 200k-workplace world: oracle efficiency at 5% 0.797 with them, 0.819
+#: without.) They remain features: catalogued, explained, used by audits and baselines.
+DEFAULT_EXCLUDED = ("latitude", "longitude", "municipality", "state", "sector3", "sector4")
 #: Fewer positive (or negative) training examples than this: the target gets a base rate.
 MIN_CLASS_EXAMPLES = 20
 
@@ -44,8 +50,10 @@ class LightGBMParams:
     cat_smooth: float = 20.0
     seed: int = 0
     threads: int = 2
+    excluded_features: tuple[str, ...] = DEFAULT_EXCLUDED
 
     def booster_params(self, monotone: list[int]) -> dict[str, object]:
+        """LightGBM's parameters (``excluded_features`` is applied before, to the specs)."""
         return {
             "objective": "binary",
             "num_leaves": self.num_leaves,
@@ -195,7 +203,8 @@ def fit_risk_model(
     when boosting stops and how margins map to probabilities.
     """
     params = params or LightGBMParams()
-    encoder = FeatureEncoder.fit(train_features, specs)
+    used = [s for s in specs if s.name not in params.excluded_features]
+    encoder = FeatureEncoder.fit(train_features, used)
     x_train = encoder.transform(train_features)
     x_valid = encoder.transform(valid_features)
     targets: dict[str, TargetModel] = {}

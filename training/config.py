@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from models.risk_model import LightGBMParams
+from models.risk_model import DEFAULT_EXCLUDED, LightGBMParams
 from training.temporal_split import parse_interval
 
 
@@ -59,9 +59,15 @@ class ModelSection(_Strict):
     bagging_fraction: float = Field(0.8, gt=0, le=1)
     lambda_l2: float = Field(1.0, ge=0)
     cat_smooth: float = Field(20.0, ge=0)
+    excluded_features: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_EXCLUDED),
+        description="Features the risk model does not use (they stay in the catalogue).",
+    )
 
     def params(self, seed: int) -> LightGBMParams:
-        return LightGBMParams(**self.model_dump(), seed=seed)
+        values = self.model_dump()
+        values["excluded_features"] = tuple(values["excluded_features"])
+        return LightGBMParams(**values, seed=seed)
 
 
 class PromotionSection(_Strict):

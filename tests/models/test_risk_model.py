@@ -58,6 +58,13 @@ def test_probabilities_for_every_target(model: RiskModel, population: pd.DataFra
     assert model.targets["any"].booster is not None, "3000 workplaces are enough to train"
 
 
+def test_excluded_features_are_not_used(model: RiskModel, population: pd.DataFrame):
+    assert "latitude" not in model.encoder.columns and "state" not in model.encoder.columns
+    assert "peer_rate_state_sector2_size" in model.encoder.columns
+    moved = population.assign(latitude=0.0, state="01")
+    pd.testing.assert_frame_equal(model.predict(population), model.predict(moved))
+
+
 def test_training_is_deterministic(small_world_frames, model, population):
     again = _fit(small_world_frames)
     pd.testing.assert_frame_equal(model.predict(population), again.predict(population))
