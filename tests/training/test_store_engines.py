@@ -1,0 +1,50 @@
+"""Train, promote and score through the Python API on both store engines, without a truth
+folder (the path real, confidential data takes)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mlflow
+import sqlalchemy as sa
+
+from calle.settings import Settings
+from calle.store import open_store
+from features.contract_import import import_folder
+from training.config import TrainConfig, parse_config
+from training.experiment import train
+from training.registry import promote
+from training.scoring import score_population
+
+ONE_FOLD: TrainConfig = parse_config({"temporal": {"folds": 1}})
+
+
+def test_train_promote_score_on_this_engine(settings: Settings, small_world: Path):
+    import_folder(small_world, settings)
+    result = train(settings, ONE_FOLD)
+    assert len(result.folds) == 1
+    assert "oracle" not in set(result.summary.index.get_level_values("scorer"))
+    assert "oracle_efficiency_at_5pct" not in result.summary.columns
+    mlflow.set_tracking_uri(settings.tracking_uri)
+    gate = promote(mlflow.MlflowClient(), result.model_name, None, ONE_FOLD.promotion)
+    assert gate.promoted
+    snapshot = score_population(settings)
+    engine = open_store(settings)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                sa.text(
+                    "SELECT target, count(*), min(rank), max(rank) FROM snapshot_scores "
+                    "WHERE snapshot_id = :s GROUP BY target ORDER BY target"
+                ),
+                {"s": snapshot.snapshot_id},
+            ).all()
+            as_of = connection.execute(
+                sa.text("SELECT as_of FROM score_snapshots WHERE snapshot_id = :s"),
+                {"s": snapshot.snapshot_id},
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    n = len(snapshot.scores)
+    assert len(rows) == 6 and all(r[1:] == (n, 1, n) for r in rows)
+    assert str(as_of) == "2026-01-01"  # the day after the world's last day
