@@ -161,10 +161,43 @@ snapshot_scores = sa.Table(
     sa.Column("probability", sa.Float, nullable=False),
     sa.Column("rank", sa.Integer, nullable=False),
     sa.Column("percentile", sa.Float, nullable=False),
+    #: JSON list of the top reasons raising this score: {"feature", "contribution", "value"}.
+    sa.Column("reasons", sa.Text, nullable=True),
     sa.ForeignKeyConstraint(
         ["snapshot_id"], ["score_snapshots.snapshot_id"], name="fk_snapshot_scores_snapshot"
     ),
     sa.Index("ix_snapshot_scores_rank", "snapshot_id", "target", "rank"),
+)
+
+#: API credentials: only a hash of the key is stored; the key is shown once, at creation.
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("key_id", sa.Text, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("role", sa.Text, nullable=False),
+    sa.Column("key_hash", sa.Text, nullable=False, unique=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+    sa.CheckConstraint(
+        "role IN ('planner', 'ecms', 'data_scientist', 'admin')", name="ck_api_keys_role"
+    ),
+)
+
+#: Every request that returns employer risk: who, role, when, what, with which filters.
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("audit_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("key_id", sa.Text, nullable=False),
+    sa.Column("role", sa.Text, nullable=False),
+    sa.Column("method", sa.Text, nullable=False),
+    sa.Column("endpoint", sa.Text, nullable=False),
+    sa.Column("filters", sa.Text, nullable=False),  # JSON object
+    sa.Column("rows", sa.Integer, nullable=False),
+    sa.Column("status", sa.Integer, nullable=False),
+    sa.Index("ix_audit_log_at", "at"),
 )
 
 #: The store table holding each contract table's rows.
