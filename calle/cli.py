@@ -16,6 +16,7 @@ import typer
 
 from calle.logging_setup import configure_logging
 from calle.settings import Settings
+from service.roles import Role
 
 app = typer.Typer(
     name="calle",
@@ -237,6 +238,111 @@ def score_(
     )
     if out is not None:
         typer.echo(f"scores written to {write_scores(snapshot, out)}")
+
+
+keys_app = typer.Typer(
+    help="API keys of the HTTP service: create (shown once), list, revoke.",
+    no_args_is_help=True,
+)
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("create")
+@reports_errors
+def create(
+    role: Annotated[Role, typer.Option("--role", help="What the key may do.")],
+    name: Annotated[str, typer.Option("--name", help="Who or what will use the key.")],
+) -> None:
+    """Create a key; it is printed alone on the last line, this once (only its hash is kept)."""
+    from calle.store import open_store
+    from service.keys import create_key
+
+    engine = open_store(_settings())
+    try:
+        record, key = create_key(engine, role, name)
+    finally:
+        engine.dispose()
+    typer.echo(
+        f"key {record.key_id} ({record.role.value}) for {record.name!r} created; "
+        "store it now, it is not shown again:"
+    )
+    typer.echo(key)
+
+
+@keys_app.command("list")
+@reports_errors
+def list_() -> None:
+    """List every key: id, name, role, when created and revoked (never the key)."""
+    from calle.store import open_store
+    from service.keys import list_keys
+
+    engine = open_store(_settings())
+    try:
+        records = list_keys(engine)
+    finally:
+        engine.dispose()
+    if not records:
+        typer.echo("no keys yet: create one with `calle keys create --role ROLE --name NAME`")
+        return
+    header = ("key_id", "name", "role", "created", "revoked")
+    rows = [
+        (
+            r.key_id,
+            r.name,
+            r.role.value,
+            f"{r.created_at:%Y-%m-%d %H:%M:%S}",
+            f"{r.revoked_at:%Y-%m-%d %H:%M:%S}" if r.revoked_at else "-",
+        )
+        for r in records
+    ]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        typer.echo(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
+
+
+@keys_app.command("revoke")
+@reports_errors
+def revoke(
+    key_id: Annotated[str, typer.Argument(help="The key's id, as `calle keys list` shows it.")],
+) -> None:
+    """Revoke a key: from now on requests with it get 401."""
+    from calle.store import open_store
+    from service.keys import revoke_key
+
+    engine = open_store(_settings())
+    try:
+        record = revoke_key(engine, key_id)
+    finally:
+        engine.dispose()
+    typer.echo(
+        f"key {record.key_id} ({record.name!r}) revoked at {record.revoked_at:%Y-%m-%d %H:%M:%S}"
+    )
+
+
+@app.command("serve")
+@reports_errors
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port.")] = 8000,
+) -> None:
+    """Run the HTTP service (rankings, audit; /health, /ready; docs at /docs) with uvicorn."""
+    import uvicorn
+
+    from calle.store import open_store
+    from service.app import create_app
+
+    settings = _settings()
+    open_store(settings).dispose()  # a bad store URL ends here in one line, not in a traceback
+    typer.echo(f"CALLE service on http://{host}:{port} (API docs at /docs); Ctrl-C stops it")
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_config=None,  # keep CALLE's log format (configured by _settings)
+        log_level=settings.log_level.lower(),
+    )
 
 
 def main() -> None:  # pragma: no cover - console entry point

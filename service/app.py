@@ -1,0 +1,44 @@
+"""The application factory: one FastAPI app per call, nothing built at import.
+
+The store is opened (and its schema upgraded) when the app starts and disposed when it
+stops; routes reach it and the settings through :mod:`service.dependencies`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from calle.settings import Settings
+from calle.store import open_store
+from service import audit, health, rankings
+from service.problems import install_handlers
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """A CALLE service over the store that ``settings`` names."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.engine = open_store(settings)
+        try:
+            yield
+        finally:
+            app.state.engine.dispose()
+
+    app = FastAPI(
+        title="CALLE",
+        summary="Ranked, explainable labor-inspection risk for planners and case management.",
+        version="1",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_handlers(app)
+    app.include_router(health.router)
+    app.include_router(rankings.router, prefix=API_PREFIX)
+    app.include_router(audit.router, prefix=API_PREFIX)
+    return app

@@ -1,0 +1,72 @@
+"""Who is calling and may they: the API key on a request and the role a route needs.
+
+A key comes as ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``. No key, an unknown
+key or a revoked key is 401 (with ``WWW-Authenticate``); a valid key of a role the route
+does not allow is 403. ``admin`` passes every role check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import Request
+
+from service.dependencies import EngineDep
+from service.keys import ApiKey, find_key
+from service.problems import Problem
+from service.roles import Role
+
+_CHALLENGE = 'Bearer realm="calle"'
+
+
+def _unauthorized(detail: str, error: str | None = None) -> Problem:
+    challenge = _CHALLENGE + (f', error="{error}"' if error else "")
+    return Problem(401, "unauthorized", detail, headers={"WWW-Authenticate": challenge})
+
+
+def _presented_key(request: Request) -> str | None:
+    authorization = request.headers.get("authorization")
+    if authorization is not None:
+        scheme, _, credentials = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not credentials.strip():
+            raise _unauthorized(
+                "Send the key as `Authorization: Bearer <key>`.", error="invalid_request"
+            )
+        return credentials.strip()
+    key = request.headers.get("x-api-key")
+    return key.strip() if key and key.strip() else None
+
+
+def authenticate(request: Request, engine: EngineDep) -> ApiKey:
+    """The caller's key record; 401 unless a valid, unrevoked key is presented."""
+    key = _presented_key(request)
+    if key is None:
+        raise _unauthorized(
+            "An API key is required: `Authorization: Bearer <key>` (create one with "
+            "`calle keys create`)."
+        )
+    with engine.connect() as connection:
+        record = find_key(connection, key)
+    if record is None:
+        raise _unauthorized("The API key is not valid.", error="invalid_token")
+    if record.revoked:
+        raise _unauthorized(f"The API key {record.key_id} has been revoked.", error="invalid_token")
+    return record
+
+
+def require(*roles: Role) -> Callable[..., ApiKey]:
+    """A dependency admitting keys of ``roles`` (and admins), refusing others with 403."""
+    allowed = {*roles, Role.admin}
+
+    def check(request: Request, engine: EngineDep) -> ApiKey:
+        record = authenticate(request, engine)
+        if record.role not in allowed:
+            names = ", ".join(sorted(role.value for role in allowed))
+            raise Problem(
+                403,
+                "forbidden",
+                f"The role {record.role.value} may not use this endpoint; it needs: {names}.",
+            )
+        return record
+
+    return check

@@ -1,0 +1,286 @@
+"""``GET /api/v1/rankings``: the latest snapshot's riskiest workplaces, filtered and paged.
+
+Pages are keyset-paginated on rank (an index scan on ``(snapshot_id, target, rank)``), and a
+cursor pins the snapshot and the filters it was issued for: a walk through all pages sees
+every matching workplace exactly once, in rank order, even if a new snapshot is stored
+meanwhile. The office filter arrives with issue 5 (office areas).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import date
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from calle.store import schema
+from service.audit import record_access
+from service.auth import require
+from service.cursors import decode_cursor, encode_cursor
+from service.dependencies import EngineDep, SettingsDep
+from service.keys import ApiKey
+from service.problems import Problem, problem_responses
+from service.roles import Role
+from service.snapshots import SnapshotInfo, latest_snapshot, snapshot_by_id
+
+#: The overall target every snapshot holds (models.risk_model.OVERALL).
+OVERALL = "any"
+
+#: A SCIAN prefix: the 2-digit sector down to the 6-digit national class.
+_SECTOR_PREFIX = re.compile(r"\d{1,6}")
+
+ENDPOINT = "/api/v1/rankings"
+
+
+class RankedEmployer(BaseModel):
+    employer_id: str
+    name: str | None
+    state: str
+    municipality: str | None
+    sector: str = Field(description="SCIAN code.")
+    size_band: str | None
+    score: float = Field(description="Calibrated probability that an inspection finds a violation.")
+    rank: int = Field(description="1 = riskiest in this category; ties go to the smaller id.")
+    percentile: float = Field(description="Share of all scored workplaces ranked lower, in %.")
+    reasons: list[dict[str, Any]] = Field(
+        description="The stored top reasons raising the score, riskiest first: "
+        "`{feature, contribution, value}`; empty for snapshots stored without reasons."
+    )
+
+
+class RankingPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "snapshot_id": "20260101-1a2b3c4d",
+                    "model_name": "employer-risk",
+                    "model_version": "7",
+                    "as_of": "2026-01-01",
+                    "category": "any",
+                    "items": [
+                        {
+                            "employer_id": "E0001234",
+                            "name": "Autopartes del Bajío SA de CV",
+                            "state": "11",
+                            "municipality": "11020",
+                            "sector": "336390",
+                            "size_band": "large",
+                            "score": 0.83,
+                            "rank": 1,
+                            "percentile": 99.99,
+                            "reasons": [
+                                {
+                                    "feature": "violations_safety_health_3y",
+                                    "contribution": 0.41,
+                                    "value": 3,
+                                }
+                            ],
+                        }
+                    ],
+                    "next_cursor": "eyJhZnRlciI6NTB9",
+                }
+            ]
+        }
+    )
+
+    snapshot_id: str
+    model_name: str
+    model_version: str
+    as_of: date = Field(description="The date the features were computed as of.")
+    category: str = Field(description="Which target the ranking is by; `any` is overall.")
+    items: list[RankedEmployer]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` (with the same filters) for the next page; null at the end."
+    )
+
+
+router = APIRouter(tags=["rankings"])
+
+
+def _fingerprint(filters: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(filters, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _check_filters(settings_regions: list[str], state: str | None, sector: str | None) -> None:
+    if state is not None and settings_regions and state not in settings_regions:
+        raise Problem.invalid(
+            "query",
+            "state",
+            f"unknown state code {state!r}; valid codes: " + ", ".join(settings_regions),
+        )
+    if sector is not None and not _SECTOR_PREFIX.fullmatch(sector):
+        raise Problem.invalid("query", "sector", "a SCIAN code prefix: 1 to 6 digits")
+
+
+def _snapshot(connection: sa.Connection, cursor: dict[str, Any] | None) -> SnapshotInfo:
+    if cursor is not None:
+        snapshot = snapshot_by_id(connection, cursor["snapshot"])
+        if snapshot is None:
+            raise Problem.invalid("query", "cursor", "its snapshot no longer exists; start over")
+        return snapshot
+    snapshot = latest_snapshot(connection)
+    if snapshot is None:
+        raise Problem(
+            409, "no-snapshot", "No score snapshot is stored yet: run `calle score` first."
+        )
+    return snapshot
+
+
+def _query(
+    snapshot_id: str, category: str, filters: dict[str, Any], after: int, limit: int
+) -> sa.Select:
+    scores, employers = schema.snapshot_scores, schema.employers
+    query = (
+        sa.select(
+            scores.c.employer_id,
+            employers.c.name,
+            employers.c.state,
+            employers.c.municipality,
+            employers.c.sector,
+            employers.c.size_band,
+            scores.c.probability,
+            scores.c.rank,
+            scores.c.percentile,
+            scores.c.reasons,
+        )
+        .join(employers, employers.c.employer_id == scores.c.employer_id)
+        .where(
+            scores.c.snapshot_id == snapshot_id,
+            scores.c.target == category,
+            scores.c.rank > after,
+        )
+        .order_by(scores.c.rank)
+        .limit(limit + 1)
+    )
+    for column in ("state", "municipality", "size_band"):
+        if filters.get(column) is not None:
+            query = query.where(employers.c[column] == filters[column])
+    if filters.get("sector") is not None:
+        query = query.where(employers.c.sector.startswith(filters["sector"], autoescape=True))
+    return query
+
+
+def _row(row: sa.Row) -> RankedEmployer:
+    return RankedEmployer(
+        employer_id=row.employer_id,
+        name=row.name,
+        state=row.state,
+        municipality=row.municipality,
+        sector=row.sector,
+        size_band=row.size_band,
+        score=row.probability,
+        rank=row.rank,
+        percentile=row.percentile,
+        reasons=json.loads(row.reasons) if row.reasons else [],
+    )
+
+
+@router.get(
+    "/rankings",
+    response_model=RankingPage,
+    summary="The riskiest workplaces of the latest snapshot",
+    description="Filtered by state, municipality, SCIAN sector prefix and size band, for the "
+    "overall target or one category. Every call is written to the audit log. "
+    "409 until a snapshot exists (`calle score`).",
+    responses=problem_responses(401, 403, 409, 422),
+)
+def rankings(
+    request: Request,
+    engine: EngineDep,
+    settings: SettingsDep,
+    key: Annotated[ApiKey, Depends(require(Role.planner))],
+    state: Annotated[
+        str | None, Query(min_length=1, max_length=16, description="State code, e.g. `11`.")
+    ] = None,
+    municipality: Annotated[
+        str | None, Query(min_length=1, max_length=64, description="Municipality code, exact.")
+    ] = None,
+    sector: Annotated[
+        str | None, Query(min_length=1, max_length=6, description="SCIAN prefix, e.g. `3363`.")
+    ] = None,
+    size_band: Annotated[
+        str | None, Query(min_length=1, max_length=32, description="e.g. `micro`, `large`.")
+    ] = None,
+    category: Annotated[
+        str,
+        Query(min_length=1, max_length=64, description="`any` (overall) or a category."),
+    ] = OVERALL,
+    limit: Annotated[int, Query(ge=1, le=1000, description="Rows per page.")] = 50,
+    cursor: Annotated[
+        str | None, Query(max_length=2048, description="`next_cursor` of the previous page.")
+    ] = None,
+) -> RankingPage:
+    filters = {
+        "state": state,
+        "municipality": municipality,
+        "sector": sector,
+        "size_band": size_band,
+        "category": category,
+    }
+    audited: dict[str, Any] = {k: v for k, v in filters.items() if v is not None}
+    audited["limit"] = limit
+    try:
+        page = _page(engine, settings.region_codes, filters, limit, cursor, audited)
+    except Problem as problem:
+        record_access(engine, key, request.method, ENDPOINT, audited, 0, problem.status)
+        raise
+    record_access(engine, key, request.method, ENDPOINT, audited, len(page.items), 200)
+    return page
+
+
+def _page(
+    engine: sa.Engine,
+    regions: list[str],
+    filters: dict[str, Any],
+    limit: int,
+    cursor: str | None,
+    audited: dict[str, Any],
+) -> RankingPage:
+    _check_filters(regions, filters["state"], filters["sector"])
+    fingerprint = _fingerprint(filters)
+    position = None
+    if cursor is not None:
+        position = decode_cursor(cursor, {"snapshot": str, "after": int, "filters": str})
+        if position["filters"] != fingerprint:
+            raise Problem.invalid(
+                "query", "cursor", "it was issued for other filters; repeat them unchanged"
+            )
+        audited["after_rank"] = position["after"]
+    category = filters["category"]
+    with engine.connect() as connection:
+        snapshot = _snapshot(connection, position)
+        if category not in snapshot.targets:
+            raise Problem.invalid(
+                "query",
+                "category",
+                f"unknown category {category!r}; this snapshot ranks: "
+                + ", ".join(snapshot.targets),
+            )
+        after = position["after"] if position else 0
+        rows = connection.execute(
+            _query(snapshot.snapshot_id, category, filters, after, limit)
+        ).all()
+    items = [_row(row) for row in rows[:limit]]
+    more = len(rows) > limit
+    next_cursor = (
+        encode_cursor(
+            {"snapshot": snapshot.snapshot_id, "after": items[-1].rank, "filters": fingerprint}
+        )
+        if more
+        else None
+    )
+    return RankingPage(
+        snapshot_id=snapshot.snapshot_id,
+        model_name=snapshot.model_name,
+        model_version=snapshot.model_version,
+        as_of=snapshot.as_of,
+        category=category,
+        items=items,
+        next_cursor=next_cursor,
+    )

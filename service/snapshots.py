@@ -1,0 +1,60 @@
+"""Which score snapshot the service answers from: the newest one stored."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+
+from calle.store import schema
+
+
+@dataclass(frozen=True)
+class SnapshotInfo:
+    snapshot_id: str
+    model_name: str
+    model_version: str
+    as_of: date
+    employers: int
+    targets: tuple[str, ...]
+
+
+_COLUMNS = (
+    schema.score_snapshots.c.snapshot_id,
+    schema.score_snapshots.c.model_name,
+    schema.score_snapshots.c.model_version,
+    schema.score_snapshots.c.as_of,
+    schema.score_snapshots.c.employers,
+    schema.score_snapshots.c.targets,
+)
+
+
+def _info(row: sa.Row) -> SnapshotInfo:
+    return SnapshotInfo(
+        snapshot_id=row.snapshot_id,
+        model_name=row.model_name,
+        model_version=row.model_version,
+        as_of=row.as_of,
+        employers=row.employers,
+        targets=tuple(json.loads(row.targets)),
+    )
+
+
+def latest_snapshot(connection: sa.Connection) -> SnapshotInfo | None:
+    """The most recently created snapshot (ties: the larger id), or None before `calle score`."""
+    table = schema.score_snapshots
+    row = connection.execute(
+        sa.select(*_COLUMNS)
+        .order_by(table.c.created_at.desc(), table.c.snapshot_id.desc())
+        .limit(1)
+    ).one_or_none()
+    return None if row is None else _info(row)
+
+
+def snapshot_by_id(connection: sa.Connection, snapshot_id: str) -> SnapshotInfo | None:
+    row = connection.execute(
+        sa.select(*_COLUMNS).where(schema.score_snapshots.c.snapshot_id == snapshot_id)
+    ).one_or_none()
+    return None if row is None else _info(row)
