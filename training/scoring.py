@@ -24,6 +24,7 @@ from calle.settings import Settings
 from calle.store import bulk, open_store, schema
 from features.matrix import feature_matrix
 from features.store_frames import load_frames
+from models.explanations import reasons_json, top_reasons
 from models.packaging import unwrap
 from models.risk_model import OVERALL, RiskModel, probability_column
 from training.metrics import ranking_order
@@ -39,6 +40,8 @@ class Snapshot:
     model_version: str
     as_of: date
     scores: pd.DataFrame  # index employer_id; p_<target>, rank_<target>, percentile_<target>
+    #: Per target, per workplace (in ``scores`` order): the top reasons as JSON text.
+    reasons: dict[str, list[str]]
 
     @property
     def targets(self) -> list[str]:
@@ -96,6 +99,7 @@ def score_population(
             model_version=version,
             as_of=as_of,
             scores=scores,
+            reasons=explain(model, features),
         )
         _store(engine, snapshot)
     finally:
@@ -110,6 +114,22 @@ def score_population(
         as_of,
     )
     return snapshot
+
+
+#: Rows explained at once: contributions are rows × features floats per target.
+EXPLAIN_CHUNK = 50_000
+
+
+def explain(model: RiskModel, features: pd.DataFrame) -> dict[str, list[str]]:
+    """The top reasons of every workplace's score, for every target, as JSON text."""
+    out: dict[str, list[str]] = {}
+    for target in model.targets:
+        texts: list[str] = []
+        for start in range(0, len(features), EXPLAIN_CHUNK):
+            chunk = features.iloc[start : start + EXPLAIN_CHUNK]
+            texts += [reasons_json(r) for r in top_reasons(model, chunk, target)]
+        out[target] = texts
+    return out
 
 
 def model_attribute_kinds(model: RiskModel) -> dict[str, str]:
@@ -129,6 +149,7 @@ def _store(engine: sa.Engine, snapshot: Snapshot) -> None:
                     "probability": scores[probability_column(target)].to_numpy(),
                     "rank": scores[f"rank_{target}"].to_numpy(),
                     "percentile": scores[f"percentile_{target}"].to_numpy(),
+                    "reasons": snapshot.reasons[target],
                 }
             )
             for target in snapshot.targets

@@ -3,6 +3,7 @@ folder (the path real, confidential data takes)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import mlflow
@@ -39,6 +40,17 @@ def test_train_promote_score_on_this_engine(settings: Settings, small_world: Pat
                 ),
                 {"s": snapshot.snapshot_id},
             ).all()
+            top = (
+                connection.execute(
+                    sa.text(
+                        "SELECT reasons FROM snapshot_scores WHERE snapshot_id = :s "
+                        "AND target = 'any' AND rank <= 20"
+                    ),
+                    {"s": snapshot.snapshot_id},
+                )
+                .scalars()
+                .all()
+            )
             as_of = connection.execute(
                 sa.text("SELECT as_of FROM score_snapshots WHERE snapshot_id = :s"),
                 {"s": snapshot.snapshot_id},
@@ -48,3 +60,8 @@ def test_train_promote_score_on_this_engine(settings: Settings, small_world: Pat
     n = len(snapshot.scores)
     assert len(rows) == 6 and all(r[1:] == (n, 1, n) for r in rows)
     assert str(as_of) == "2026-01-01"  # the day after the world's last day
+    reasons = [json.loads(text) for text in top]
+    assert all(r for r in reasons), "the riskiest workplaces have reasons"
+    known = {s.name for s in result.model.specs}
+    for row in reasons:
+        assert len(row) <= 3 and all(r["feature"] in known and r["contribution"] > 0 for r in row)

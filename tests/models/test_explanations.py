@@ -1,0 +1,104 @@
+"""Reasons: the features that raise a score, in plain Spanish and English."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from calle.settings import MEXICO_CATEGORIES
+from features.matrix import feature_specs
+from models.explanations import Reason, reasons_json, sentence, top_reasons
+
+CATS = list(MEXICO_CATEGORIES)
+
+
+@pytest.mark.parametrize(
+    "feature, value, es, en",
+    [
+        (
+            "safety_health_violations_3y",
+            3.0,
+            "3 violaciones de seguridad e higiene en los últimos 3 años",
+            "3 safety and health violations in the last 3 years",
+        ),
+        (
+            "complaints_freedom_of_association_90d",
+            2.0,
+            "2 denuncias sobre libertad sindical en los últimos 90 días",
+            "2 complaints about freedom of association in the last 90 days",
+        ),
+        (
+            "complaints_via_union_petition_1y",
+            1.0,
+            "1 denuncias por petición sindical en el último año",
+            "1 complaints by union petition in the last year",
+        ),
+        (
+            "days_since_violation",
+            None,
+            "sin violación encontrada registrada",
+            "no violation found on record",
+        ),
+        (
+            "last_inspection_violation",
+            1.0,
+            "la última inspección encontró violaciones",
+            "the last inspection found violations",
+        ),
+        (
+            "peer_rate_state_sector2_size",
+            0.62,
+            "62% de las inspecciones a centros similares encontraron violaciones",
+            "62% of inspections of similar workplaces found violations",
+        ),
+        (
+            "rrm_ever",
+            1.0,
+            "1 casos del Mecanismo Laboral de Respuesta Rápida",
+            "1 USMCA Rapid Response cases",
+        ),
+        (
+            "sanctions_1y",
+            125000.0,
+            "multas propuestas por $125,000 en el último año",
+            "fines of $125,000 proposed in the last year",
+        ),
+        ("attr_repse_registered", 1.0, "atributo repse_registered: 1.0", "repse_registered: 1.0"),
+    ],
+)
+def test_sentences_in_both_languages(feature, value, es, en):
+    reason = Reason(feature, 0.3, value)
+    assert sentence(reason, "es") == es
+    assert sentence(reason, "en") == en
+
+
+def test_every_catalogued_feature_has_its_own_sentence():
+    for spec in feature_specs(CATS, {}):
+        text = sentence(Reason(spec.name, 0.1, 2.0), "es")
+        assert spec.name not in text, f"{spec.name} falls back to its raw name: {text}"
+
+
+def test_unknown_language_is_refused():
+    with pytest.raises(ValueError, match="language"):
+        sentence(Reason("rrm_ever", 0.1, 1.0), "fr")
+
+
+def test_top_reasons_are_the_largest_positive_contributions(
+    small_world_model, small_world_population
+):
+    model = small_world_model
+    population = small_world_population.head(300)
+    contributions = model.contributions(population)
+    reasons = top_reasons(model, population)
+    assert len(reasons) == len(population)
+    assert any(reasons)
+    for row, row_reasons in enumerate(reasons):
+        values = [r.contribution for r in row_reasons]
+        assert values == sorted(values, reverse=True) and all(v > 0 for v in values)
+        assert len(row_reasons) <= 3
+        positives = np.sort(contributions.iloc[row].drop("bias").to_numpy())[::-1]
+        assert np.allclose(values, positives[: len(values)].round(4), atol=1e-4)
+    first = next(r for r in reasons if r)
+    assert json.loads(reasons_json(first))[0]["feature"] == first[0].feature
