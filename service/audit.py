@@ -107,7 +107,7 @@ def read_audit(
 ) -> AuditPage:
     table = schema.audit_log
     query = sa.select(table).order_by(table.c.audit_id.desc()).limit(limit + 1)
-    if cursor is not None:
+    if cursor:  # an empty cursor (`cursor=`) is the first page
         before = decode_cursor(cursor, {"before": int})["before"]
         query = query.where(table.c.audit_id < before)
     with engine.connect() as connection:

@@ -245,7 +245,7 @@ def _page(
     _check_filters(regions, filters["state"], filters["sector"])
     fingerprint = _fingerprint(filters)
     position = None
-    if cursor is not None:
+    if cursor:  # an empty cursor (`cursor=`) is the first page
         position = decode_cursor(cursor, {"snapshot": str, "after": int, "filters": str})
         if position["filters"] != fingerprint:
             raise Problem.invalid(
