@@ -22,6 +22,7 @@ from service.dependencies import EngineDep
 from service.keys import ApiKey
 from service.problems import problem_responses
 from service.roles import Role
+from service.timestamps import as_utc
 
 
 def record_access(
@@ -115,7 +116,7 @@ def read_audit(
     items = [
         AuditEntry(
             audit_id=row.audit_id,
-            at=row.at if row.at.tzinfo else row.at.replace(tzinfo=UTC),
+            at=as_utc(row.at),
             key_id=row.key_id,
             role=row.role,
             method=row.method,

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from calle.store import schema
 from service.roles import Role
+from service.timestamps import as_utc
 
 #: Every key starts with this, so a leaked one is recognisable (e.g. by secret scanners).
 KEY_PREFIX = "calle_"
@@ -78,8 +79,8 @@ def _record(row: sa.Row) -> ApiKey:
         key_id=row.key_id,
         name=row.name,
         role=Role(row.role),
-        created_at=row.created_at,
-        revoked_at=row.revoked_at,
+        created_at=as_utc(row.created_at),
+        revoked_at=None if row.revoked_at is None else as_utc(row.revoked_at),
     )
 
 
