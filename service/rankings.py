@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from calle.store import schema
+from models.explanations import Reason, sentence
 from service.audit import record_access
 from service.auth import require
 from service.cursors import decode_cursor, encode_cursor
@@ -37,6 +38,28 @@ _SECTOR_PREFIX = re.compile(r"\d{1,6}")
 ENDPOINT = "/api/v1/rankings"
 
 
+class RiskReason(BaseModel):
+    feature: str = Field(description="The feature (see docs/feature-catalogue.md).")
+    contribution: float = Field(description="How much it raises the score (log-odds).")
+    value: float | str | None = Field(description="The workplace's value of the feature.")
+    text_es: str = Field(description="The reason in plain Spanish.")
+    text_en: str = Field(description="The reason in plain English.")
+
+
+def _explained(stored: str | None) -> list[RiskReason]:
+    reasons = [Reason.from_dict(r) for r in json.loads(stored)] if stored else []
+    return [
+        RiskReason(
+            feature=r.feature,
+            contribution=r.contribution,
+            value=r.value,
+            text_es=sentence(r, "es"),
+            text_en=sentence(r, "en"),
+        )
+        for r in reasons
+    ]
+
+
 class RankedEmployer(BaseModel):
     employer_id: str
     name: str | None
@@ -47,9 +70,9 @@ class RankedEmployer(BaseModel):
     score: float = Field(description="Calibrated probability that an inspection finds a violation.")
     rank: int = Field(description="1 = riskiest in this category; ties go to the smaller id.")
     percentile: float = Field(description="Share of all scored workplaces ranked lower, in %.")
-    reasons: list[dict[str, Any]] = Field(
-        description="The stored top reasons raising the score, riskiest first: "
-        "`{feature, contribution, value}`; empty for snapshots stored without reasons."
+    reasons: list[RiskReason] = Field(
+        description="The top reasons raising the score, strongest first, in plain words; "
+        "empty for snapshots stored without reasons."
     )
 
 
@@ -76,9 +99,12 @@ class RankingPage(BaseModel):
                             "percentile": 99.99,
                             "reasons": [
                                 {
-                                    "feature": "violations_safety_health_3y",
+                                    "feature": "safety_health_violations_3y",
                                     "contribution": 0.41,
                                     "value": 3,
+                                    "text_es": "3 violaciones de seguridad e higiene en los "
+                                    "últimos 3 años",
+                                    "text_en": "3 safety and health violations in the last 3 years",
                                 }
                             ],
                         }
@@ -177,7 +203,7 @@ def _row(row: sa.Row) -> RankedEmployer:
         score=row.probability,
         rank=row.rank,
         percentile=row.percentile,
-        reasons=json.loads(row.reasons) if row.reasons else [],
+        reasons=_explained(row.reasons),
     )
 
 

@@ -67,7 +67,8 @@ def store_snapshot(
         for t, target in enumerate(targets):
             order = sorted(ids, key=lambda e: ((int(e[1:]) * (7 + 4 * t)) % 41, e))
             for rank, employer_id in enumerate(order, start=1):
-                reasons = [{"feature": f"violations_{target}_3y", "contribution": 0.1, "value": 2}]
+                feature = "violations_3y" if target == "any" else f"{target}_violations_3y"
+                reasons = [{"feature": feature, "contribution": 0.1, "value": 2}]
                 rows.append(
                     {
                         "snapshot_id": snapshot_id,

@@ -53,7 +53,15 @@ def test_a_page_names_the_snapshot_and_holds_the_riskiest_rows(client, planner, 
     for field in ("name", "state", "municipality", "sector", "size_band"):
         assert first[field] == employer[field]
     assert 0 < first["score"] < 1 and first["percentile"] == pytest.approx(97.5)
-    assert first["reasons"] == [{"feature": "violations_any_3y", "contribution": 0.1, "value": 2}]
+    assert first["reasons"] == [
+        {
+            "feature": "violations_3y",
+            "contribution": 0.1,
+            "value": 2,
+            "text_es": "2 inspecciones con violaciones en los últimos 3 años",
+            "text_en": "2 inspections that found violations in the last 3 years",
+        }
+    ]
     assert page["next_cursor"]
 
 
@@ -74,7 +82,10 @@ def test_categories_rank_differently(client, planner, snapshot):
     overall = walk(client, planner, limit=40)
     safety = walk(client, planner, category="safety_health", limit=40)
     assert [r["employer_id"] for r in overall] != [r["employer_id"] for r in safety]
-    assert safety[0]["reasons"][0]["feature"] == "violations_safety_health_3y"
+    assert safety[0]["reasons"][0]["feature"] == "safety_health_violations_3y"
+    assert safety[0]["reasons"][0]["text_es"].endswith(
+        "de seguridad e higiene en los últimos 3 años"
+    )
 
 
 @pytest.mark.parametrize(
