@@ -176,7 +176,8 @@ def train(
     last = folds[-1]
     final = fit_fold_model(builder, (*last.train_as_of, last.test_as_of), params)
     ship_as_of: date = last.test_label_end
-    example = as_records(builder.population(ship_as_of).head(5))
+    sample = builder.population(ship_as_of).head(5)
+    example = as_records(sample)
 
     mlflow.set_tracking_uri(settings.tracking_uri)
     mlflow.set_experiment(config.experiment)
@@ -198,7 +199,7 @@ def train(
             python_model=RiskModelPyfunc(final),
             signature=infer_signature(
                 example,
-                final.predict(builder.population(ship_as_of).head(5)).reset_index(drop=True),
+                final.predict(sample).reset_index(drop=True),
             ),
             input_example=example,
             pip_requirements=pip_requirements(),
