@@ -19,13 +19,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from calle.store import schema
-from models.explanations import Reason, sentence
 from service.audit import record_access
 from service.auth import require
 from service.cursors import decode_cursor, encode_cursor
 from service.dependencies import EngineDep, SettingsDep
 from service.keys import ApiKey
 from service.problems import Problem, problem_responses
+from service.reasons import RiskReason, explained
 from service.roles import Role
 from service.snapshots import SnapshotInfo, latest_snapshot, snapshot_by_id
 
@@ -36,28 +36,6 @@ OVERALL = "any"
 _SECTOR_PREFIX = re.compile(r"\d{1,6}")
 
 ENDPOINT = "/api/v1/rankings"
-
-
-class RiskReason(BaseModel):
-    feature: str = Field(description="The feature (see docs/feature-catalogue.md).")
-    contribution: float = Field(description="How much it raises the score (log-odds).")
-    value: float | str | None = Field(description="The workplace's value of the feature.")
-    text_es: str = Field(description="The reason in plain Spanish.")
-    text_en: str = Field(description="The reason in plain English.")
-
-
-def _explained(stored: str | None) -> list[RiskReason]:
-    reasons = [Reason.from_dict(r) for r in json.loads(stored)] if stored else []
-    return [
-        RiskReason(
-            feature=r.feature,
-            contribution=r.contribution,
-            value=r.value,
-            text_es=sentence(r, "es"),
-            text_en=sentence(r, "en"),
-        )
-        for r in reasons
-    ]
 
 
 class RankedEmployer(BaseModel):
@@ -203,7 +181,7 @@ def _row(row: sa.Row) -> RankedEmployer:
         score=row.probability,
         rank=row.rank,
         percentile=row.percentile,
-        reasons=_explained(row.reasons),
+        reasons=explained(row.reasons),
     )
 
 
