@@ -48,7 +48,7 @@ def test_the_openapi_document_describes_errors_as_problem_json(client: TestClien
     for status in ("401", "403", "409", "422"):
         assert set(rankings["responses"][status]["content"]) == {"application/problem+json"}
     assert document["components"]["schemas"]["RankingPage"]["examples"]
-    assert set(document["paths"]) == {"/health", "/ready", "/api/v1/rankings", "/api/v1/audit"}
+    assert {"/health", "/ready", "/api/v1/rankings", "/api/v1/audit"} <= set(document["paths"])
 
 
 def test_two_apps_do_not_share_state(settings, tmp_path):

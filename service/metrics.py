@@ -1,0 +1,134 @@
+"""Prometheus metrics: requests, latencies, the model version served, the snapshot's age.
+
+Each app has its own registry (no process-wide state), so two apps in one process, as
+in the tests, count separately. The snapshot figures are read from the store when
+Prometheus scrapes, so they are never stale.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime
+from typing import Annotated
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from calle.store import schema
+from service.auth import ApiKey, require
+from service.roles import Role
+from service.timestamps import as_utc
+
+router = APIRouter(tags=["operations"])
+
+
+class _SnapshotCollector(Collector):
+    """Which snapshot and model version the service answers from, and how old it is."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        engine = getattr(self.app.state, "engine", None)
+        if engine is None:  # not started yet: nothing to report
+            return
+        table = schema.score_snapshots
+        with engine.connect() as connection:
+            row = connection.execute(
+                sa.select(table.c.snapshot_id, table.c.model_version, table.c.created_at)
+                .order_by(table.c.created_at.desc(), table.c.snapshot_id.desc())
+                .limit(1)
+            ).one_or_none()
+        if row is None:
+            return
+        info = GaugeMetricFamily(
+            "calle_snapshot_info",
+            "The snapshot served and the model version that scored it (value 1).",
+            labels=["snapshot_id", "model_version"],
+        )
+        info.add_metric([row.snapshot_id, str(row.model_version)], 1.0)
+        yield info
+        age = datetime.now(UTC) - as_utc(row.created_at)
+        yield GaugeMetricFamily(
+            "calle_snapshot_age_seconds",
+            "Seconds since the snapshot served was scored.",
+            value=age.total_seconds(),
+        )
+
+
+class ServiceMetrics:
+    def __init__(self, app: FastAPI) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "calle_requests",
+            "HTTP requests answered, by route template and status.",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "calle_request_seconds",
+            "Time to answer, by route template.",
+            ["method", "route"],
+            registry=self.registry,
+        )
+        self.registry.register(_SnapshotCollector(app))
+
+
+def route_template(request: Request) -> str:
+    """The matched route's full template, e.g. ``/api/v1/employers/{employer_id}/risk``.
+
+    Routers included under a prefix keep their path relative to it, so the prefix is taken
+    from the request's own leading segments (prefixes hold no parameters).
+    """
+    route = request.scope.get("route")
+    relative = getattr(route, "path", None)
+    if relative is None:
+        return "unmatched"
+    segments = request.url.path.rstrip("/").split("/")
+    depth = len(relative.rstrip("/").split("/"))
+    prefix = "/".join(segments[: max(1, len(segments) - depth + 1)])
+    return f"{prefix}{relative}"
+
+
+def install_metrics(app: FastAPI) -> None:
+    """Count and time every request by its route template (never the raw path: ids in
+    paths would make one series per workplace)."""
+    metrics = ServiceMetrics(app)
+    app.state.metrics = metrics
+
+    @app.middleware("http")
+    async def record(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        template = route_template(request)
+        metrics.requests.labels(request.method, template, str(response.status_code)).inc()
+        metrics.latency.labels(request.method, template).observe(time.perf_counter() - started)
+        return response
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    description="Requests, latencies, the model version served and the snapshot's age, in "
+    "Prometheus' text format. Roles: data_scientist, admin.",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}},
+)
+def metrics_endpoint(
+    request: Request,
+    _key: Annotated[ApiKey, Depends(require(Role.data_scientist))],
+) -> Response:
+    metrics: ServiceMetrics = request.app.state.metrics
+    return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
