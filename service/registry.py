@@ -1,0 +1,243 @@
+"""``GET /api/v1/models`` and ``/models/{version}``: the registered risk models and their evidence.
+
+A data scientist deciding whether to trust (or roll back) the serving model wants, per
+version: when it was made, from which run, what the promotion gate said (its ``gate.*``
+tags) and its mean-over-folds metrics beside the baselines' on the same folds. All of it is
+read from the MLflow registry at ``settings.tracking_uri``, never copied into the store, so
+the registry stays the one source of truth (training/registry.py writes it).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path
+from mlflow import MlflowClient
+from mlflow.entities.model_registry import ModelVersion
+from mlflow.exceptions import MlflowException
+from pydantic import BaseModel, ConfigDict, Field
+
+from calle.settings import Settings
+from service.auth import require
+from service.dependencies import SettingsDep
+from service.keys import ApiKey
+from service.problems import Problem, problem_responses
+from service.roles import Role
+
+#: The name `calle train` registers under (training.config.TrainConfig.registered_model).
+MODEL_NAME = "employer-risk"
+#: The alias the promotion gate moves (training.registry.CHAMPION).
+CHAMPION = "champion"
+#: The overall target, whose metrics are the headline ones.
+OVERALL = "any"
+GATE_PREFIX = "gate."
+MEAN_PREFIX = "mean/"
+
+_EXAMPLE_VERSION = {
+    "version": "2",
+    "created_at": "2026-11-20T09:12:44.512000Z",
+    "run_id": "5b1f0c9a8e3d4f2a9c7b6e5d4c3b2a10",
+    "status": "READY",
+    "champion": True,
+    "aliases": ["champion"],
+    "gate": {
+        "result": "promoted",
+        "reason": "mean/model/any/precision_at_5pct 0.6120 beats champion version 1's 0.5930",
+        "metric": "mean/model/any/precision_at_5pct",
+        "candidate_value": "0.612000",
+        "champion_version": "1",
+        "champion_value": "0.593000",
+        "checked_at": "2026-11-20T09:13:02+00:00",
+    },
+    "metrics": {
+        "model": {"precision_at_5pct": 0.612, "roc_auc": 0.781},
+        "business_as_usual": {"precision_at_5pct": 0.402, "roc_auc": 0.655},
+        "random": {"precision_at_5pct": 0.231, "roc_auc": 0.5},
+    },
+}
+
+
+class RegisteredVersion(BaseModel):
+    version: str
+    created_at: datetime
+    run_id: str | None = Field(description="The MLflow run that trained it.")
+    status: str = Field(description="MLflow's status of the version, e.g. `READY`.")
+    champion: bool = Field(description="Whether the `champion` alias (the served model) is on it.")
+    aliases: list[str]
+    gate: dict[str, str] = Field(
+        description="The promotion gate's verdict (its `gate.*` tags, without the prefix); "
+        "empty if the gate never ran on it."
+    )
+    metrics: dict[str, dict[str, float]] = Field(
+        description="Mean over the evaluation folds, overall target, per scorer: `model` and "
+        "the baselines (`random`, `business_as_usual`, `cell_rate`, `logistic`, `oracle` when "
+        "truth was given) evaluated on the same folds."
+    )
+
+
+class RegisteredVersionDetail(RegisteredVersion):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    **_EXAMPLE_VERSION,
+                    "model_name": MODEL_NAME,
+                    "by_category": {
+                        "safety_health": {"precision_at_5pct": 0.301, "roc_auc": 0.744}
+                    },
+                }
+            ]
+        }
+    )
+
+    model_name: str
+    by_category: dict[str, dict[str, float]] = Field(
+        description="The model's own mean-over-folds metrics per finding category."
+    )
+
+
+class ModelCatalogue(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"model_name": MODEL_NAME, "champion": "2", "versions": [_EXAMPLE_VERSION]}
+            ]
+        }
+    )
+
+    model_name: str
+    champion: str | None = Field(description="The version being served; null before promotion.")
+    versions: list[RegisteredVersion] = Field(description="Every version, newest first.")
+
+
+router = APIRouter(tags=["models"])
+
+
+def _client(settings: Settings) -> MlflowClient:
+    return MlflowClient(tracking_uri=settings.tracking_uri, registry_uri=settings.tracking_uri)
+
+
+def _unavailable(error: MlflowException) -> Problem:
+    return Problem(503, "registry-unavailable", f"The model registry did not answer: {error}")
+
+
+def _run_metrics(client: MlflowClient, run_id: str | None) -> dict[str, dict[str, float]]:
+    """The run's ``mean/<scorer>/<target>/<metric>`` metrics as {(scorer, target): {metric}}."""
+    if not run_id:
+        return {}
+    out: dict[str, dict[str, float]] = {}
+    for key, value in client.get_run(run_id).data.metrics.items():
+        if not key.startswith(MEAN_PREFIX):
+            continue
+        parts = key[len(MEAN_PREFIX) :].split("/")
+        if len(parts) == 3:
+            scorer, target, metric = parts
+            out.setdefault(f"{scorer}/{target}", {})[metric] = float(value)
+    return out
+
+
+def _aliases(client: MlflowClient) -> dict[str, list[str]]:
+    """Each version's aliases; {} while nothing is registered.
+
+    Read from the registered model because version searches leave aliases out.
+    """
+    try:
+        model = client.get_registered_model(MODEL_NAME)
+    except MlflowException as error:
+        if error.error_code == "RESOURCE_DOES_NOT_EXIST":
+            return {}
+        raise
+    out: dict[str, list[str]] = {}
+    for alias, version in sorted((model.aliases or {}).items()):
+        out.setdefault(str(version), []).append(alias)
+    return out
+
+
+def _version(
+    version: ModelVersion, aliases: list[str], means: dict[str, dict[str, float]]
+) -> dict[str, object]:
+    return {
+        "version": str(version.version),
+        "created_at": datetime.fromtimestamp(version.creation_timestamp / 1000, UTC),
+        "run_id": version.run_id or None,
+        "status": str(version.status),
+        "champion": CHAMPION in aliases,
+        "aliases": aliases,
+        "gate": {
+            tag[len(GATE_PREFIX) :]: value
+            for tag, value in sorted((version.tags or {}).items())
+            if tag.startswith(GATE_PREFIX)
+        },
+        "metrics": {
+            key.split("/")[0]: metrics
+            for key, metrics in sorted(means.items())
+            if key.endswith(f"/{OVERALL}")
+        },
+    }
+
+
+@router.get(
+    "/models",
+    response_model=ModelCatalogue,
+    summary="The registered risk model's versions, the champion, gate verdicts and metrics",
+    description="Read from the MLflow registry. Before the first `calle train` the list is "
+    "empty and `champion` null. 503 if the registry cannot be read.",
+    responses=problem_responses(401, 403, 503),
+)
+def list_models(
+    settings: SettingsDep,
+    _key: Annotated[ApiKey, Depends(require(Role.data_scientist))],
+) -> ModelCatalogue:
+    client = _client(settings)
+    try:
+        aliases = _aliases(client)
+        versions = client.search_model_versions(f"name = '{MODEL_NAME}'")
+        items = [
+            RegisteredVersion(
+                **_version(v, aliases.get(str(v.version), []), _run_metrics(client, v.run_id))
+            )
+            for v in versions
+        ]
+    except MlflowException as error:
+        raise _unavailable(error) from error
+    items.sort(key=lambda v: int(v.version), reverse=True)
+    champion = next((v.version for v in items if v.champion), None)
+    return ModelCatalogue(model_name=MODEL_NAME, champion=champion, versions=items)
+
+
+@router.get(
+    "/models/{version}",
+    response_model=RegisteredVersionDetail,
+    summary="One registered version: gate verdict and metrics, overall and per category",
+    responses=problem_responses(401, 403, 404, 422, 503),
+)
+def model_version(
+    settings: SettingsDep,
+    _key: Annotated[ApiKey, Depends(require(Role.data_scientist))],
+    version: Annotated[
+        str, Path(pattern=r"^[0-9]{1,9}$", description="The version number, e.g. `3`.")
+    ],
+) -> RegisteredVersionDetail:
+    client = _client(settings)
+    try:
+        found = client.get_model_version(MODEL_NAME, version)
+    except MlflowException as error:
+        if error.error_code != "RESOURCE_DOES_NOT_EXIST":
+            raise _unavailable(error) from error
+        raise Problem(
+            404, "unknown-model-version", f"{MODEL_NAME} has no version {version}."
+        ) from None
+    try:
+        means = _run_metrics(client, found.run_id)
+        aliases = _aliases(client).get(str(found.version), [])
+    except MlflowException as error:
+        raise _unavailable(error) from error
+    by_category = {
+        key.split("/")[1]: metrics
+        for key, metrics in sorted(means.items())
+        if key.startswith("model/") and not key.endswith(f"/{OVERALL}")
+    }
+    return RegisteredVersionDetail(
+        **_version(found, aliases, means), model_name=MODEL_NAME, by_category=by_category
+    )
