@@ -13,7 +13,7 @@ from fastapi import FastAPI
 
 from calle.settings import Settings
 from calle.store import open_store
-from service import audit, employers, health, metrics, rankings, registry
+from service import audit, employers, events, health, metrics, rankings, registry
 from service.problems import install_handlers
 
 API_PREFIX = "/api/v1"
@@ -44,5 +44,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(employers.router, prefix=API_PREFIX)
     app.include_router(registry.router, prefix=API_PREFIX)
     app.include_router(audit.router, prefix=API_PREFIX)
+    app.include_router(events.router, prefix=API_PREFIX)
     app.include_router(metrics.router, prefix=API_PREFIX)
     return app

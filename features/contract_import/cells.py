@@ -4,7 +4,9 @@ A row gets the reason of its first failing check (in column order), so every rej
 row carries exactly one stable code: ``missing_value:<col>``, ``bad_type:<col>``,
 ``out_of_range:<col>``, ``not_allowed:<col>``, ``future_date:<col>``,
 ``closed_before_opened``. A column where *no* non-empty value parses is not a row
-problem but a wrong column, and stops the import.
+problem but a wrong column, and stops the import — except for a single record (the HTTP
+event intake, :mod:`features.contract_import.records`), where one bad value says nothing
+about a column and is that record's ``bad_type:<col>``.
 
 Typed values: text as ``str`` (missing = NA), integers and flags as ``Int64``, numbers as
 ``Float64``, dates as validated ISO text (ISO text sorts like dates, and compares to the
@@ -63,12 +65,18 @@ class CheckedTable:
 
 
 def check_cells(
-    source: SourceTable, vocabularies: Mapping[str, Sequence[str]], today: date
+    source: SourceTable,
+    vocabularies: Mapping[str, Sequence[str]],
+    today: date,
+    *,
+    whole_columns: bool = True,
 ) -> CheckedTable:
     """Type every column of ``source`` and find each row's first cell problem.
 
     ``vocabularies`` maps column names to their allowed values beyond the contract's own
     (the installation's region codes and categories); an empty list allows any value.
+    ``whole_columns=False`` never judges a column as a whole (no :class:`ContractError`):
+    every unparsable value is its row's ``bad_type``.
     """
     rows = source.rows
     typed = pd.DataFrame(index=rows.index)
@@ -79,7 +87,7 @@ def check_cells(
         if column.name not in rows:
             typed[column.name] = pd.Series(pd.NA, index=rows.index, dtype=_dtype(column.type))
             continue
-        _check_column(checked, column, rows[column.name], vocabularies, today_iso)
+        _check_column(checked, column, rows[column.name], vocabularies, today_iso, whole_columns)
     for name in rows.columns:
         if name not in source.table.column_names:  # extra attributes (attr_*) stay text
             typed[name] = rows[name].where(rows[name] != "")
@@ -103,6 +111,7 @@ def _check_column(
     values: pd.Series,
     vocabularies: Mapping[str, Sequence[str]],
     today_iso: str,
+    whole_columns: bool,
 ) -> None:
     name = column.name
     present = values != ""
@@ -114,7 +123,7 @@ def _check_column(
     else:
         typed, parsed = _parse(values, column.type, present)
         unparsed = present & ~parsed
-        if present.any() and not parsed.any():
+        if whole_columns and present.any() and not parsed.any():
             example = values[present].iloc[0]
             raise ContractError(
                 f"{checked.source.path.name}: column {name!r} is not of type "

@@ -3,7 +3,7 @@ is new. All through :mod:`calle.store.bulk`, on the import's one connection/tran
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import pandas as pd
 import pyarrow as pa
@@ -21,6 +21,21 @@ def stored_rows(connection: sa.Connection, table: Table) -> pd.DataFrame:
     columns = list(table.column_names)
     data = bulk.read_rows(connection, schema.CONTRACT_TABLES[table.name], columns)
     return _typed_frame(data)
+
+
+def stored_rows_with(
+    connection: sa.Connection, table: Table, values: Mapping[str, str]
+) -> pd.DataFrame:
+    """The stored rows of a contract table whose columns equal ``values``, typed as
+    :func:`stored_rows` types them: one record (the HTTP intake) reads its few rows by
+    index instead of the whole table."""
+    store_table = schema.CONTRACT_TABLES[table.name]
+    columns = list(table.column_names)
+    query = sa.select(*(store_table.c[name] for name in columns)).where(
+        *(store_table.c[name] == value for name, value in values.items())
+    )
+    rows = [dict(row) for row in connection.execute(query).mappings()]
+    return _typed_frame(pa.Table.from_pylist(rows, schema=bulk.arrow_schema(store_table, columns)))
 
 
 def stored_employers(connection: sa.Connection, attribute_names: list[str]) -> pd.DataFrame:

@@ -122,7 +122,8 @@ def _step(what: str) -> Iterator[None]:
     log.info("%s (%.1f s)", what, time.perf_counter() - started)
 
 
-def _vocabularies(table: Table, settings: Settings) -> dict[str, list[str]]:
+def vocabularies(table: Table, settings: Settings) -> dict[str, list[str]]:
+    """The installation's closed vocabularies of ``table`` (shared with the HTTP intake)."""
     if table.name == "employers":
         return {"state": list(settings.region_codes)}
     if table.name in ("findings", "complaints"):
@@ -146,7 +147,7 @@ def _check_tables(
     checked: dict[str, CheckedTable] = {}
     for name, source in sources.items():
         with _step(f"{source.path.name}: cells checked"):
-            checked[name] = check_cells(source, _vocabularies(source.table, settings), today)
+            checked[name] = check_cells(source, vocabularies(source.table, settings), today)
     stored: dict[str, pd.DataFrame] = {}
     for table in TABLES:
         if table.name not in checked:
