@@ -89,12 +89,25 @@ def _plain(value: object) -> float | str | None:
     return str(value)
 
 
+def _number(value: object) -> float | None:
+    try:
+        return None if value is None else float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
 def _count(value: object) -> str:
-    return "0" if value is None else f"{float(value):,.0f}"
+    number = _number(value)
+    if number is None:
+        return "0" if value is None else str(value)
+    return f"{number:,.0f}"
 
 
 def _money(value: object) -> str:
-    return "$0" if value is None else f"${float(value):,.0f}"
+    number = _number(value)
+    if number is None:
+        return "$0" if value is None else str(value)
+    return f"${number:,.0f}"
 
 
 def _window_phrase(suffix: str, lang: str) -> str:
@@ -194,7 +207,7 @@ def _days_since(m, v, lang):
 def _last_outcome(m, v, lang):
     if v is None:
         return "nunca inspeccionado" if lang == "es" else "never inspected"
-    found = float(v) >= 0.5
+    found = (_number(v) or 0.0) >= 0.5
     if lang == "es":
         return (
             "la última inspección encontró violaciones"
@@ -210,7 +223,7 @@ def _last_outcome(m, v, lang):
 
 @_pattern(r"peer_rate_(?P<rest>.+)")
 def _peer_rate(m, v, lang):
-    share = "?" if v is None else f"{float(v):.0%}"
+    share = "?" if _number(v) is None else f"{_number(v):.0%}"
     if lang == "es":
         return f"{share} de las inspecciones a centros similares encontraron violaciones"
     return f"{share} of inspections of similar workplaces found violations"
@@ -258,7 +271,8 @@ def sentence(reason: Reason, lang: str = "es") -> str:
             n=_count(value), money=_money(value), value="?" if value is None else value
         )
     if name == "age_days":
-        years = "?" if value is None else f"{float(value) / 365.25:.0f}"
+        days = _number(value)
+        years = "?" if days is None else f"{days / 365.25:.0f}"
         return f"{years} años en el registro" if lang == "es" else f"{years} years registered"
     for pattern, render in _PATTERNS:
         match = pattern.match(name)

@@ -193,7 +193,7 @@ def _responses(record: type[BaseModel]) -> dict[int | str, dict[str, Any]]:
     return {
         200: {"model": record, "description": "Already stored with the same content."},
         201: {"model": record, "description": "Stored."},
-        **problem_responses(401, 403, 409, 422),
+        **problem_responses(400, 401, 403, 409, 422),  # 400: a body that is not JSON at all
     }
 
 

@@ -80,6 +80,19 @@ def test_every_catalogued_feature_has_its_own_sentence():
         assert spec.name not in text, f"{spec.name} falls back to its raw name: {text}"
 
 
+@pytest.mark.parametrize("lang", ["es", "en"])
+@pytest.mark.parametrize("value", [None, 0.0, 7.5, -3.0, "medium", "05", "", "336310"])
+def test_any_value_of_any_feature_renders_without_error(lang, value):
+    """Categorical values reach the same templates as counts (found by fuzzing the API)."""
+    for spec in feature_specs(CATS, {"attr_union": "categorical", "attr_score": "numeric"}):
+        assert sentence(Reason(spec.name, 0.2, value), lang)
+
+
+def test_categorical_reasons_read_naturally():
+    assert sentence(Reason("size_band", 0.2, "medium"), "es") == "tamaño: medium"
+    assert sentence(Reason("sector2", 0.2, "56"), "en") == "SCIAN sector 56"
+
+
 def test_unknown_language_is_refused():
     with pytest.raises(ValueError, match="language"):
         sentence(Reason("rrm_ever", 0.1, 1.0), "fr")
