@@ -22,11 +22,24 @@ POSTGRES_ADMIN_URL = os.environ.get(
 )
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _no_outside_mlflow_server() -> Iterator[None]:
+    """Tests never use the tracking server of the shell that runs them."""
+    outside = os.environ.pop("MLFLOW_TRACKING_URI", None)
+    yield
+    if outside is not None:
+        os.environ["MLFLOW_TRACKING_URI"] = outside
+
+
 @pytest.fixture(autouse=True)
-def _mlflow_environment_per_test(monkeypatch: pytest.MonkeyPatch) -> None:
+def _mlflow_environment_per_test() -> Iterator[None]:
     """MLflow's ``set_tracking_uri`` also exports MLFLOW_TRACKING_URI, which CALLE's settings
-    respect: without this, one test's tracking store would leak into the next."""
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    respect: without this, one test's tracking store would leak into the next test or into a
+    module fixture built after it. (``monkeypatch.delenv`` would not do: it restores nothing
+    for a variable that was absent when it was called.)"""
+    os.environ.pop("MLFLOW_TRACKING_URI", None)
+    yield
+    os.environ.pop("MLFLOW_TRACKING_URI", None)
 
 
 @pytest.fixture(scope="session")

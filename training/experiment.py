@@ -141,6 +141,22 @@ def _log_artifacts(
         mlflow.log_artifacts(str(out))
 
 
+def use_experiment(settings: Settings, name: str) -> None:
+    """Select (creating if needed) the experiment whose runs hold this training.
+
+    With the embedded tracking store, artifacts go under ``CALLE_HOME/mlartifacts``: MLflow's
+    own default is ``./mlruns`` in whatever folder the command runs from. A tracking
+    server (``MLFLOW_TRACKING_URI``) keeps its own artifact store.
+    """
+    client = mlflow.MlflowClient()
+    if client.get_experiment_by_name(name) is None:
+        location = None
+        if not settings.mlflow_tracking_uri:
+            location = (settings.home / "mlartifacts").resolve().as_uri()
+        client.create_experiment(name, artifact_location=location)
+    mlflow.set_experiment(name)
+
+
 def train(
     settings: Settings,
     config: TrainConfig,
@@ -180,7 +196,7 @@ def train(
     example = as_records(sample)
 
     mlflow.set_tracking_uri(settings.tracking_uri)
-    mlflow.set_experiment(config.experiment)
+    use_experiment(settings, config.experiment)
     with mlflow.start_run() as run:
         mlflow.log_params(_flat_params(config, temporal))
         mlflow.set_tags(

@@ -85,6 +85,8 @@ def test_the_run_holds_params_metrics_artifacts_and_a_signed_model(trained, clie
         "model/any/brier",
     ):
         assert key in run.data.metrics, key
+    home = trained["home"].resolve().as_uri()
+    assert run.info.artifact_uri.startswith(f"{home}/mlartifacts/"), run.info.artifact_uri
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
     assert {
         "feature_catalogue.md",
