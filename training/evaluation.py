@@ -126,8 +126,7 @@ def evaluate_fold(
 ) -> FoldResult:
     model = fit_fold_model(builder, fold.train_as_of, params)
     x_train, l_train = builder.stacked(fold.train_as_of)
-    population = builder.population(fold.test_as_of)
-    test_labels = builder.labels(fold.test_as_of)
+    population, test_labels = builder.population_and_labels(fold.test_as_of)
     ids = population.index.to_numpy().astype(str)
     predicted = model.predict(population)
     truth = truth_files.at(fold.test_as_of) if truth_files else None

@@ -49,10 +49,15 @@ class ExampleBuilder:
     def examples(self, as_of: date) -> tuple[pd.DataFrame, pd.DataFrame]:
         """(features, labels) of the workplaces inspected within the horizon after ``as_of``."""
         if as_of not in self._examples:
-            labels = self.labels(as_of)
-            features = self.population(as_of).loc[labels.index]
-            self._examples[as_of] = (features, labels)
+            self.population_and_labels(as_of)
         return self._examples[as_of]
+
+    def population_and_labels(self, as_of: date) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Everyone's features and the labels, from one computation; the examples are kept."""
+        labels = self.labels(as_of)
+        population = self.population(as_of)
+        self._examples[as_of] = (population.loc[labels.index], labels)
+        return population, labels
 
     def stacked(self, dates: list[date] | tuple[date, ...]) -> tuple[pd.DataFrame, pd.DataFrame]:
         parts = [self.examples(d) for d in dates]
