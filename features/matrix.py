@@ -12,7 +12,12 @@ from features.employer_attributes import attribute_features, attribute_specs
 from features.employer_index import EmployerIndex
 from features.frames import ContractFrames
 from features.history import history_features, history_specs
-from features.peer_rates import peer_rate_features, peer_rate_specs
+from features.peer_rates import (
+    PeerRateTables,
+    apply_peer_rates,
+    peer_rate_specs,
+    peer_rate_tables,
+)
 
 
 def attribute_kinds_of(frames: ContractFrames) -> dict[str, str]:
@@ -39,11 +44,16 @@ def feature_matrix(
     as_of: date,
     categories: list[str],
     attribute_kinds: dict[str, str] | None = None,
+    peer_rates: PeerRateTables | None = None,
 ) -> pd.DataFrame:
     """Features of every workplace as known at the start of ``as_of``, indexed by employer_id.
 
     ``frames`` is the whole history (normalised); the point-in-time cut happens here,
     so no caller can forget it. Rows are sorted by employer_id for determinism.
+
+    ``frames`` may hold only some workplaces' records (all of them, for those workplaces)
+    if ``peer_rates`` gives the population's cell rates as of the same date
+    (:func:`population_peer_rates`): the rows are then those of the whole population's matrix.
     """
     kinds = attribute_kinds_of(frames) if attribute_kinds is None else attribute_kinds
     past = frames.as_of(as_of)
@@ -53,8 +63,20 @@ def feature_matrix(
         attributes,
         history_features(past, index, as_of, categories),
         complaint_features(past, index, as_of, categories),
-        peer_rate_features(past, attributes, categories),
+        apply_peer_rates(peer_rates or peer_rate_tables(past, attributes, categories), attributes),
     ]
     matrix = pd.concat(parts, axis=1)
     expected = [s.name for s in feature_specs(categories, kinds)]
     return matrix[expected]
+
+
+def population_peer_rates(
+    frames: ContractFrames, as_of: date, categories: list[str]
+) -> PeerRateTables:
+    """The cell rates of the whole population as of ``as_of``, for :func:`feature_matrix`.
+
+    Only employers, inspections and findings are read from ``frames``.
+    """
+    past = frames.as_of(as_of)
+    index = EmployerIndex(past.employers["employer_id"].sort_values())
+    return peer_rate_tables(past, attribute_features(past, index, as_of, {}), categories)

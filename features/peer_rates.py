@@ -8,6 +8,8 @@ producing extreme rates.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -48,9 +50,34 @@ def peer_rate_specs(categories: list[str]) -> list[FeatureSpec]:
     return specs
 
 
-def _smoothed_rate(
-    cell_of_employer: pd.Series, event_cells: pd.Series, outcomes: np.ndarray
-) -> np.ndarray:
+@dataclass(frozen=True)
+class SmoothedRates:
+    """Smoothed rate per cell of ``keys``; ``default`` for cells never inspected."""
+
+    keys: tuple[str, ...]
+    by_cell: pd.Series
+    default: float
+
+    def of(self, cells: pd.Series) -> np.ndarray:
+        """The rate of each workplace's cell (``cells`` as made by :func:`_cell_key`)."""
+        return cells.map(self.by_cell).fillna(self.default).to_numpy(dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class PeerRateTables:
+    """Every peer-rate feature's table of cell rates, as learnt from one population.
+
+    Computing them needs the whole population's inspections, applying them only a
+    workplace's cell: so features for a few workplaces (``POST /score`` by id) can use
+    tables computed once from everyone, and agree exactly with the population's matrix.
+    """
+
+    rates: dict[str, SmoothedRates]
+
+
+def _smoothed_rates(
+    keys: tuple[str, ...], event_cells: pd.Series, outcomes: np.ndarray
+) -> SmoothedRates:
     overall = float(outcomes.mean()) if len(outcomes) else 0.0
     stats = (
         pd.DataFrame({"cell": event_cells.to_numpy(), "y": outcomes})
@@ -58,7 +85,7 @@ def _smoothed_rate(
         .agg(["sum", "count"])
     )
     rate = (stats["sum"] + PRIOR_INSPECTIONS * overall) / (stats["count"] + PRIOR_INSPECTIONS)
-    return cell_of_employer.map(rate).fillna(overall).to_numpy(dtype=np.float64)
+    return SmoothedRates(keys, rate, overall)
 
 
 def _cell_key(frame: pd.DataFrame, keys: tuple[str, ...]) -> pd.Series:
@@ -68,31 +95,36 @@ def _cell_key(frame: pd.DataFrame, keys: tuple[str, ...]) -> pd.Series:
     return key
 
 
-def peer_rate_features(
+def peer_rate_tables(
     frames: ContractFrames, attributes: pd.DataFrame, categories: list[str]
-) -> pd.DataFrame:
-    """``attributes`` is the output of ``attribute_features`` for the same employers."""
+) -> PeerRateTables:
+    """The cell rates of ``frames`` (already cut as of the date); ``attributes`` is the output
+    of ``attribute_features`` for the same employers."""
     insp = frames.inspections
-    known = insp["employer_id"].isin(attributes.index)
-    insp = insp[known]
+    insp = insp[insp["employer_id"].isin(attributes.index)]
     at_insp = attributes.loc[insp["employer_id"].to_numpy()]
-    out: dict[str, np.ndarray] = {}
+    rates: dict[str, SmoothedRates] = {}
     for cell, keys in CELLS.items():
-        out[f"peer_rate_{cell}"] = _smoothed_rate(
-            _cell_key(attributes, keys),
-            _cell_key(at_insp, keys),
-            insp["violation_found"].to_numpy(dtype=np.float64),
+        rates[f"peer_rate_{cell}"] = _smoothed_rates(
+            keys, _cell_key(at_insp, keys), insp["violation_found"].to_numpy(dtype=np.float64)
         )
     first = next(iter(CELLS))
     find = frames.findings.merge(insp[["inspection_id", "employer_id"]], on="inspection_id")
-    at_find = attributes.loc[find["employer_id"].to_numpy()]
-    employer_cell = _cell_key(attributes, CELLS[first])
-    finding_cell = _cell_key(at_find, CELLS[first])
+    finding_cell = _cell_key(attributes.loc[find["employer_id"].to_numpy()], CELLS[first])
     for c in categories:
         is_c = (find["category"] == c).to_numpy()
-        out[f"peer_rate_{c}_{first}"] = _smoothed_rate(
-            employer_cell,
-            finding_cell[is_c],
-            find.loc[is_c, "violation"].to_numpy(dtype=np.float64),
+        rates[f"peer_rate_{c}_{first}"] = _smoothed_rates(
+            CELLS[first], finding_cell[is_c], find.loc[is_c, "violation"].to_numpy(dtype=np.float64)
         )
+    return PeerRateTables(rates)
+
+
+def apply_peer_rates(tables: PeerRateTables, attributes: pd.DataFrame) -> pd.DataFrame:
+    """Each workplace's peer rates: the rate of its cell in ``tables``."""
+    cells: dict[tuple[str, ...], pd.Series] = {}
+    out: dict[str, np.ndarray] = {}
+    for name, rates in tables.rates.items():
+        if rates.keys not in cells:
+            cells[rates.keys] = _cell_key(attributes, rates.keys)
+        out[name] = rates.of(cells[rates.keys])
     return pd.DataFrame(out, index=attributes.index)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import tempfile
 from importlib.metadata import version
 from typing import Any
 
+import mlflow.artifacts
 import mlflow.pyfunc
 import pandas as pd
 
@@ -42,3 +44,21 @@ def as_records(features: pd.DataFrame) -> pd.DataFrame:
 def unwrap(pyfunc_model: mlflow.pyfunc.PyFuncModel) -> RiskModel:
     """The :class:`RiskModel` inside a loaded pyfunc (for explanations and importances)."""
     return pyfunc_model.unwrap_python_model().risk_model
+
+
+def load_version(tracking_uri: str, model_name: str, version: str) -> RiskModel:
+    """One registered version of the risk model, read from the registry at ``tracking_uri``.
+
+    The URI is passed explicitly rather than through ``mlflow.set_tracking_uri``: that sets
+    process-wide state, which a long-running service following one registry (or a test
+    holding several) must not depend on. The copy downloaded from a tracking server is
+    removed once the model is in memory.
+    """
+    with tempfile.TemporaryDirectory(prefix="calle-model-") as folder:
+        local = mlflow.artifacts.download_artifacts(
+            artifact_uri=f"models:/{model_name}/{version}",
+            dst_path=folder,
+            tracking_uri=tracking_uri,
+            registry_uri=tracking_uri,
+        )
+        return unwrap(mlflow.pyfunc.load_model(local))

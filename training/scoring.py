@@ -25,7 +25,7 @@ from calle.store import bulk, open_store, schema
 from features.matrix import feature_matrix
 from features.store_frames import load_frames
 from models.explanations import reasons_json, top_reasons
-from models.packaging import unwrap
+from models.packaging import load_version
 from models.risk_model import OVERALL, RiskModel, probability_column
 from training.metrics import ranking_order
 from training.registry import RegistryError, current_champion
@@ -49,14 +49,15 @@ class Snapshot:
 
 
 def load_champion(settings: Settings, model_name: str) -> tuple[str, RiskModel]:
-    mlflow.set_tracking_uri(settings.tracking_uri)
-    version = current_champion(mlflow.MlflowClient(), model_name)
+    client = mlflow.MlflowClient(
+        tracking_uri=settings.tracking_uri, registry_uri=settings.tracking_uri
+    )
+    version = current_champion(client, model_name)
     if version is None:
         raise RegistryError(
             f"{model_name} has no champion: run `calle train --promote` or `calle promote`"
         )
-    model = unwrap(mlflow.pyfunc.load_model(f"models:/{model_name}/{version}"))
-    return version, model
+    return version, load_version(settings.tracking_uri, model_name, version)
 
 
 def rank_scores(probabilities: pd.DataFrame) -> pd.DataFrame:
