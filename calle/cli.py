@@ -62,8 +62,8 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(command)
     def run(*args: Any, **kwargs: Any) -> Any:
+        from calle.config_files import ConfigError
         from features.contract_import import ContractError
-        from training.config import ConfigError
         from training.registry import RegistryError
 
         as_json = bool(kwargs.get("as_json"))

@@ -64,6 +64,24 @@ class Settings(BaseSettings):
         description="Valid `state` codes; an employer with another code is rejected on import. "
         "Empty accepts any non-empty code.",
     )
+    offices_file: Path | None = Field(
+        default=None,
+        description="TOML or YAML file of office areas (which states and municipalities each "
+        "office covers) for the `office` filter and plans; `calle world` writes one. "
+        "Default: none, and the `office` filter is refused.",
+    )
+    model_poll_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="How often the service asks the registry whether the `champion` alias has "
+        "moved (seconds); 0 checks only at start and on `POST /api/v1/models/reload`.",
+    )
+    peer_rates_max_age_seconds: float = Field(
+        default=300.0,
+        ge=0,
+        description="How long the service keeps the population's peer rates for scoring "
+        "workplaces by id before reading them from the store again (seconds).",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="Logging level: DEBUG, INFO, WARNING or ERROR."
     )

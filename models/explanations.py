@@ -67,16 +67,22 @@ def top_reasons(
     masked = np.where(values > 0, values, -np.inf)
     count = min(count, len(columns))
     top = np.argsort(-masked, axis=1, kind="stable")[:, :count]
+    rows = np.arange(len(top))[:, None]
+    picked = np.round(values[rows, top], 4).tolist()
+    raises = np.isfinite(masked[rows, top]).tolist()
+    # one column at a time, as Python objects: reading a row of a wide mixed frame is slow
+    own: dict[int, list[object]] = {
+        int(c): features[columns[c]].to_numpy(dtype=object).tolist() for c in np.unique(top)
+    }
     result: list[list[Reason]] = []
-    for row, picks in enumerate(top):
+    for row, (picks, contribution, positive) in enumerate(
+        zip(top.tolist(), picked, raises, strict=True)
+    ):
         reasons = []
-        for column in picks:
-            if not np.isfinite(masked[row, column]):
+        for column, value, raising in zip(picks, contribution, positive, strict=True):
+            if not raising:
                 break
-            name = columns[column]
-            reasons.append(
-                Reason(name, round(float(values[row, column]), 4), _plain(features.iloc[row][name]))
-            )
+            reasons.append(Reason(columns[column], value, _plain(own[column][row])))
         result.append(reasons)
     return result
 

@@ -54,11 +54,11 @@ def load_version(tracking_uri: str, model_name: str, version: str) -> RiskModel:
     holding several) must not depend on. The copy downloaded from a tracking server is
     removed once the model is in memory.
     """
+    client = mlflow.MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    # resolved here: MLflow resolves a `models:/` URI against the process-wide registry
+    location = client.get_model_version_download_uri(model_name, version)
     with tempfile.TemporaryDirectory(prefix="calle-model-") as folder:
         local = mlflow.artifacts.download_artifacts(
-            artifact_uri=f"models:/{model_name}/{version}",
-            dst_path=folder,
-            tracking_uri=tracking_uri,
-            registry_uri=tracking_uri,
+            artifact_uri=location, dst_path=folder, tracking_uri=tracking_uri
         )
         return unwrap(mlflow.pyfunc.load_model(local))

@@ -40,6 +40,7 @@ def probability_column(target: str) -> str:
 @dataclass(frozen=True)
 class LightGBMParams:
     num_leaves: int = 31
+    max_depth: int = -1
     learning_rate: float = 0.05
     max_rounds: int = 1000
     early_stopping_rounds: int = 50
@@ -57,6 +58,7 @@ class LightGBMParams:
         return {
             "objective": "binary",
             "num_leaves": self.num_leaves,
+            "max_depth": self.max_depth,
             "learning_rate": self.learning_rate,
             "min_child_samples": self.min_child_samples,
             "feature_fraction": self.feature_fraction,

@@ -11,23 +11,33 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from calle.offices import load_office_areas
 from calle.settings import Settings
 from calle.store import open_store
-from service import audit, employers, events, health, metrics, rankings, registry
+from service import audit, employers, events, health, metrics, rankings, registry, score
+from service.model_follower import ModelFollower
+from service.peer_rate_cache import PeerRateCache
 from service.problems import install_handlers
 
 API_PREFIX = "/api/v1"
 
 
 def create_app(settings: Settings) -> FastAPI:
-    """A CALLE service over the store that ``settings`` names."""
+    """A CALLE service over the store that ``settings`` names, scoring with the champion of
+    the registry that ``settings.tracking_uri`` names."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine = open_store(settings)
+        follower = ModelFollower(
+            settings.tracking_uri, registry.MODEL_NAME, settings.model_poll_seconds
+        )
+        app.state.model_follower = follower
+        follower.start()
         try:
             yield
         finally:
+            follower.stop()
             app.state.engine.dispose()
 
     app = FastAPI(
@@ -37,6 +47,8 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.office_areas = load_office_areas(settings.offices_file)  # a bad file: no app
+    app.state.peer_rates = PeerRateCache(settings.peer_rates_max_age_seconds)
     install_handlers(app)
     metrics.install_metrics(app)
     app.include_router(health.router)
@@ -44,6 +56,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(employers.router, prefix=API_PREFIX)
     app.include_router(registry.router, prefix=API_PREFIX)
     app.include_router(audit.router, prefix=API_PREFIX)
+    app.include_router(score.router, prefix=API_PREFIX)
     app.include_router(events.router, prefix=API_PREFIX)
     app.include_router(metrics.router, prefix=API_PREFIX)
     return app

@@ -12,7 +12,10 @@ from typing import Annotated
 import sqlalchemy as sa
 from fastapi import Depends, Request
 
+from calle.offices import OfficeAreas
 from calle.settings import Settings
+from service.model_follower import ModelFollower
+from service.peer_rate_cache import PeerRateCache
 
 
 def get_settings(request: Request) -> Settings:
@@ -23,5 +26,20 @@ def get_engine(request: Request) -> sa.Engine:
     return request.app.state.engine
 
 
+def get_model_follower(request: Request) -> ModelFollower:
+    return request.app.state.model_follower
+
+
+def get_peer_rates(request: Request) -> PeerRateCache:
+    return request.app.state.peer_rates
+
+
+def get_office_areas(request: Request) -> OfficeAreas | None:
+    return request.app.state.office_areas
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[sa.Engine, Depends(get_engine)]
+FollowerDep = Annotated[ModelFollower, Depends(get_model_follower)]
+PeerRatesDep = Annotated[PeerRateCache, Depends(get_peer_rates)]
+OfficeAreasDep = Annotated[OfficeAreas | None, Depends(get_office_areas)]

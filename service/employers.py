@@ -147,7 +147,12 @@ def _scores(
     rows = connection.execute(
         sa.select(
             table.c.target, table.c.probability, table.c.rank, table.c.percentile, table.c.reasons
-        ).where(table.c.snapshot_id == snapshot.snapshot_id, table.c.employer_id == employer_id)
+        ).where(
+            # the target list lets both engines use the primary key (snapshot, target, employer)
+            table.c.snapshot_id == snapshot.snapshot_id,
+            table.c.target.in_(snapshot.targets),
+            table.c.employer_id == employer_id,
+        )
     ).all()
     by_target = {
         row.target: TargetRisk(

@@ -51,7 +51,7 @@ from features.contract_import.records import (
     unknown_fields,
 )
 from service.auth import require
-from service.dependencies import EngineDep, SettingsDep
+from service.dependencies import EngineDep, PeerRatesDep, SettingsDep
 from service.keys import ApiKey
 from service.problems import FieldError, Problem, problem_responses
 from service.roles import Role
@@ -307,9 +307,13 @@ def post_inspection(
     response: Response,
     engine: EngineDep,
     settings: SettingsDep,
+    peer_rates: PeerRatesDep,
     _key: EcmsKey,
 ) -> dict[str, Any]:
-    return _receive(INSPECTIONS, event, engine, settings, response)
+    stored = _receive(INSPECTIONS, event, engine, settings, response)
+    if response.status_code == 201:
+        peer_rates.clear()  # a new outcome moves its cell's peer rate
+    return stored
 
 
 @router.post(
@@ -324,9 +328,13 @@ def post_finding(
     response: Response,
     engine: EngineDep,
     settings: SettingsDep,
+    peer_rates: PeerRatesDep,
     _key: EcmsKey,
 ) -> dict[str, Any]:
-    return _receive(FINDINGS, event, engine, settings, response)
+    stored = _receive(FINDINGS, event, engine, settings, response)
+    if response.status_code == 201:
+        peer_rates.clear()  # a new outcome moves its cell's peer rate
+    return stored
 
 
 @router.post(

@@ -1,5 +1,8 @@
 """Prometheus metrics: requests, latencies, the model version served, the snapshot's age.
 
+The model figures (``calle_model_served_info``, ``calle_model_update_failing``) come from
+the model follower; alert on the second to learn that a new champion did not load.
+
 Each app has its own registry (no process-wide state), so two apps in one process, as
 in the tests, count separately. The snapshot figures are read from the store when
 Prometheus scrapes, so they are never stale.
@@ -39,6 +42,7 @@ class _SnapshotCollector(Collector):
         self.app = app
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
+        yield from self._served_model()
         engine = getattr(self.app.state, "engine", None)
         if engine is None:  # not started yet: nothing to report
             return
@@ -63,6 +67,25 @@ class _SnapshotCollector(Collector):
             "calle_snapshot_age_seconds",
             "Seconds since the snapshot served was scored.",
             value=age.total_seconds(),
+        )
+
+    def _served_model(self) -> Iterator[GaugeMetricFamily]:
+        follower = getattr(self.app.state, "model_follower", None)
+        if follower is None:
+            return
+        state = follower.state
+        if state.served is not None:
+            info = GaugeMetricFamily(
+                "calle_model_served_info",
+                "The registered model version POST /score answers with (value 1).",
+                labels=["model_name", "model_version"],
+            )
+            info.add_metric([state.served.model_name, state.served.version], 1.0)
+            yield info
+        yield GaugeMetricFamily(
+            "calle_model_update_failing",
+            "1 while the last registry check could not serve the champion, else 0.",
+            value=0.0 if state.error is None else 1.0,
         )
 
 

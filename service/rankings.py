@@ -3,7 +3,8 @@
 Pages are keyset-paginated on rank (an index scan on ``(snapshot_id, target, rank)``), and a
 cursor pins the snapshot and the filters it was issued for: a walk through all pages sees
 every matching workplace exactly once, in rank order, even if a new snapshot is stored
-meanwhile. The office filter arrives with issue 5 (office areas).
+meanwhile. The office filter keeps the workplaces in the office's area
+(:mod:`calle.offices`, from ``CALLE_OFFICES_FILE``).
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from calle.offices import OfficeArea, OfficeAreas
 from calle.store import schema
 from service.audit import record_access
 from service.auth import require
 from service.cursors import decode_cursor, encode_cursor
-from service.dependencies import EngineDep, SettingsDep
+from service.dependencies import EngineDep, OfficeAreasDep, SettingsDep
 from service.keys import ApiKey
 from service.problems import Problem, problem_responses
 from service.reasons import RiskReason, explained
@@ -137,7 +139,12 @@ def _snapshot(connection: sa.Connection, cursor: dict[str, Any] | None) -> Snaps
 
 
 def _query(
-    snapshot_id: str, category: str, filters: dict[str, Any], after: int, limit: int
+    snapshot_id: str,
+    category: str,
+    filters: dict[str, Any],
+    area: OfficeArea | None,
+    after: int,
+    limit: int,
 ) -> sa.Select:
     scores, employers = schema.snapshot_scores, schema.employers
     query = (
@@ -162,12 +169,35 @@ def _query(
         .order_by(scores.c.rank)
         .limit(limit + 1)
     )
+    # filter on the directory columns stored beside each score: their indexes end in rank
     for column in ("state", "municipality", "size_band"):
         if filters.get(column) is not None:
-            query = query.where(employers.c[column] == filters[column])
+            query = query.where(scores.c[column] == filters[column])
     if filters.get("sector") is not None:
-        query = query.where(employers.c.sector.startswith(filters["sector"], autoescape=True))
+        query = query.where(scores.c.sector.startswith(filters["sector"], autoescape=True))
+    if area is not None:
+        covered = []
+        if area.states:
+            covered.append(scores.c.state.in_(area.states))
+        if area.municipalities:
+            covered.append(scores.c.municipality.in_(area.municipalities))
+        query = query.where(sa.or_(*covered))
     return query
+
+
+def _office_area(areas: OfficeAreas | None, office: str | None) -> OfficeArea | None:
+    if office is None:
+        return None
+    if areas is None:
+        raise Problem.invalid(
+            "query",
+            "office",
+            "no office areas are configured: set CALLE_OFFICES_FILE (`calle world` writes one)",
+        )
+    try:
+        return areas.area(office)
+    except KeyError as error:
+        raise Problem.invalid("query", "office", str(error.args[0])) from None
 
 
 def _row(row: sa.Row) -> RankedEmployer:
@@ -189,7 +219,8 @@ def _row(row: sa.Row) -> RankedEmployer:
     "/rankings",
     response_model=RankingPage,
     summary="The riskiest workplaces of the latest snapshot",
-    description="Filtered by state, municipality, SCIAN sector prefix and size band, for the "
+    description="Filtered by state, municipality, SCIAN sector prefix, size band and office "
+    "(its area from `CALLE_OFFICES_FILE`), for the "
     "overall target or one category. Every call is written to the audit log. "
     "409 until a snapshot exists (`calle score`).",
     responses=problem_responses(401, 403, 409, 422),
@@ -198,6 +229,7 @@ def rankings(
     request: Request,
     engine: EngineDep,
     settings: SettingsDep,
+    office_areas: OfficeAreasDep,
     key: Annotated[ApiKey, Depends(require(Role.planner))],
     state: Annotated[
         str | None, Query(min_length=1, max_length=16, description="State code, e.g. `11`.")
@@ -210,6 +242,10 @@ def rankings(
     ] = None,
     size_band: Annotated[
         str | None, Query(min_length=1, max_length=32, description="e.g. `micro`, `large`.")
+    ] = None,
+    office: Annotated[
+        str | None,
+        Query(min_length=1, max_length=64, description="Inspection office, e.g. `OF-11`."),
     ] = None,
     category: Annotated[
         str,
@@ -225,12 +261,14 @@ def rankings(
         "municipality": municipality,
         "sector": sector,
         "size_band": size_band,
+        "office": office,
         "category": category,
     }
     audited: dict[str, Any] = {k: v for k, v in filters.items() if v is not None}
     audited["limit"] = limit
     try:
-        page = _page(engine, settings.region_codes, filters, limit, cursor, audited)
+        area = _office_area(office_areas, office)
+        page = _page(engine, settings.region_codes, filters, area, limit, cursor, audited)
     except Problem as problem:
         record_access(engine, key, request.method, ENDPOINT, audited, 0, problem.status)
         raise
@@ -242,6 +280,7 @@ def _page(
     engine: sa.Engine,
     regions: list[str],
     filters: dict[str, Any],
+    area: OfficeArea | None,
     limit: int,
     cursor: str | None,
     audited: dict[str, Any],
@@ -268,7 +307,7 @@ def _page(
             )
         after = position["after"] if position else 0
         rows = connection.execute(
-            _query(snapshot.snapshot_id, category, filters, after, limit)
+            _query(snapshot.snapshot_id, category, filters, area, after, limit)
         ).all()
     items = [_row(row) for row in rows[:limit]]
     more = len(rows) > limit

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from calle.settings import Settings
 from service.auth import require
-from service.dependencies import SettingsDep
+from service.dependencies import FollowerDep, SettingsDep
 from service.keys import ApiKey
 from service.problems import Problem, problem_responses
 from service.roles import Role
@@ -240,4 +240,58 @@ def model_version(
     }
     return RegisteredVersionDetail(
         **_version(found, aliases, means), model_name=MODEL_NAME, by_category=by_category
+    )
+
+
+class Reload(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "model_name": MODEL_NAME,
+                    "champion": "3",
+                    "serving_version": "3",
+                    "previous_version": "2",
+                    "changed": True,
+                    "checked_at": "2026-11-23T10:02:11Z",
+                }
+            ]
+        }
+    )
+
+    model_name: str
+    champion: str = Field(description="The version the `champion` alias names now.")
+    serving_version: str = Field(description="The version `POST /score` now scores with.")
+    previous_version: str | None = Field(description="The version served before this check.")
+    changed: bool = Field(description="Whether this check swapped the model.")
+    checked_at: datetime
+
+
+@router.post(
+    "/models/reload",
+    response_model=Reload,
+    summary="Check the registry's champion now and swap to it if it moved (admin)",
+    description="The service also checks on its own every `CALLE_MODEL_POLL_SECONDS`. The new "
+    "version is loaded before the swap, so requests in flight are answered by the old or the "
+    "new model, never by neither. If the registry does not answer or the champion fails to "
+    "load: 503, and the service keeps serving the version it had.",
+    responses=problem_responses(401, 403, 503),
+)
+def reload_model(
+    follower: FollowerDep,
+    _key: Annotated[ApiKey, Depends(require(Role.admin))],
+) -> Reload:
+    before = follower.served
+    state = follower.check()
+    if state.error is not None or state.served is None or state.champion is None:
+        still = "nothing" if state.served is None else f"version {state.served.version}"
+        raise Problem(503, "model-not-reloaded", f"{state.error}; still serving {still}.")
+    previous = None if before is None else before.version
+    return Reload(
+        model_name=MODEL_NAME,
+        champion=state.champion,
+        serving_version=state.served.version,
+        previous_version=previous,
+        changed=previous != state.served.version,
+        checked_at=state.checked_at or datetime.now(UTC),
     )

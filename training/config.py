@@ -6,20 +6,15 @@ error names the field, e.g. ``temporal.horizon_days: must be greater than 0``.
 
 from __future__ import annotations
 
-import tomllib
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from calle.config_files import read_config_file, validate
 from models.risk_model import DEFAULT_EXCLUDED, LightGBMParams
 from training.temporal_split import parse_interval
-
-
-class ConfigError(ValueError):
-    """A training configuration that cannot be used; the message names the field."""
 
 
 class _Strict(BaseModel):
@@ -51,6 +46,9 @@ class TemporalSection(_Strict):
 
 class ModelSection(_Strict):
     num_leaves: int = Field(31, ge=2)
+    max_depth: int = Field(
+        -1, ge=-1, description="Deepest a tree may grow; -1 leaves it to num_leaves."
+    )
     learning_rate: float = Field(0.05, gt=0, le=1)
     max_rounds: int = Field(1000, ge=1)
     early_stopping_rounds: int = Field(50, ge=1)
@@ -100,38 +98,12 @@ class TrainConfig(_Strict):
         return values
 
 
-def _field_errors(error: ValidationError) -> str:
-    parts = []
-    for item in error.errors():
-        where = ".".join(str(p) for p in item["loc"]) or "(top level)"
-        parts.append(f"{where}: {item['msg']}")
-    return "; ".join(parts)
-
-
 def parse_config(data: dict[str, Any], source: str = "configuration") -> TrainConfig:
-    try:
-        return TrainConfig.model_validate(data)
-    except ValidationError as error:
-        raise ConfigError(f"{source}: {_field_errors(error)}") from None
+    return validate(TrainConfig, data, source)
 
 
 def load_config(path: Path | None) -> TrainConfig:
     """The defaults, or a TOML (``.toml``) or YAML (``.yaml``/``.yml``) file."""
     if path is None:
         return TrainConfig()
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"{path}: no such configuration file")
-    text = path.read_text(encoding="utf-8")
-    try:
-        if path.suffix == ".toml":
-            data = tomllib.loads(text)
-        elif path.suffix in (".yaml", ".yml"):
-            data = yaml.safe_load(text) or {}
-        else:
-            raise ConfigError(f"{path}: use a .toml, .yaml or .yml file")
-    except (tomllib.TOMLDecodeError, yaml.YAMLError) as error:
-        raise ConfigError(f"{path}: not valid {path.suffix[1:].upper()}: {error}") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a table of settings at the top level")
-    return parse_config(data, str(path))
+    return parse_config(read_config_file(Path(path)), str(path))

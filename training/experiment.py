@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from mlflow.models import infer_signature
 from tqdm import tqdm
 
+from calle.config_files import ConfigError
 from calle.settings import Settings
 from calle.store import open_store
 from features.catalogue import render_markdown
@@ -28,7 +29,7 @@ from features.store_frames import load_frames
 from models.packaging import RiskModelPyfunc, as_records, pip_requirements
 from models.risk_model import RiskModel
 from training import plots
-from training.config import ConfigError, TrainConfig
+from training.config import TrainConfig
 from training.evaluation import FoldResult, capacity_name, evaluate_fold, fit_fold_model, summarise
 from training.examples import ExampleBuilder
 from training.temporal_split import Fold, TemporalConfig, temporal_folds

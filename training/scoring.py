@@ -102,7 +102,7 @@ def score_population(
             scores=scores,
             reasons=explain(model, features),
         )
-        _store(engine, snapshot)
+        _store(engine, snapshot, frames.employers)
     finally:
         if own_engine:
             engine.dispose()
@@ -138,8 +138,13 @@ def model_attribute_kinds(model: RiskModel) -> dict[str, str]:
     return {s.name: str(s.kind) for s in model.specs if s.name.startswith("attr_")}
 
 
-def _store(engine: sa.Engine, snapshot: Snapshot) -> None:
+#: The directory columns stored beside each score, for filtered rankings.
+FILTER_COLUMNS = ("state", "municipality", "sector", "size_band")
+
+
+def _store(engine: sa.Engine, snapshot: Snapshot, employers: pd.DataFrame) -> None:
     scores = snapshot.scores
+    directory = employers.set_index("employer_id").reindex(scores.index.astype(str))
     long = pd.concat(
         [
             pd.DataFrame(
@@ -151,6 +156,7 @@ def _store(engine: sa.Engine, snapshot: Snapshot) -> None:
                     "rank": scores[f"rank_{target}"].to_numpy(),
                     "percentile": scores[f"percentile_{target}"].to_numpy(),
                     "reasons": snapshot.reasons[target],
+                    **{c: directory[c].to_numpy(dtype=object) for c in FILTER_COLUMNS},
                 }
             )
             for target in snapshot.targets

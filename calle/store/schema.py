@@ -163,10 +163,19 @@ snapshot_scores = sa.Table(
     sa.Column("percentile", sa.Float, nullable=False),
     #: JSON list of the top reasons raising this score: {"feature", "contribution", "value"}.
     sa.Column("reasons", sa.Text, nullable=True),
+    #: The workplace's directory entry when scored, for filtered rankings (migration 0004).
+    sa.Column("state", sa.Text, nullable=True),
+    sa.Column("municipality", sa.Text, nullable=True),
+    sa.Column("sector", sa.Text, nullable=True),
+    sa.Column("size_band", sa.Text, nullable=True),
     sa.ForeignKeyConstraint(
         ["snapshot_id"], ["score_snapshots.snapshot_id"], name="fk_snapshot_scores_snapshot"
     ),
     sa.Index("ix_snapshot_scores_rank", "snapshot_id", "target", "rank"),
+    sa.Index("ix_snapshot_scores_state_rank", "snapshot_id", "target", "state", "rank"),
+    sa.Index(
+        "ix_snapshot_scores_municipality_rank", "snapshot_id", "target", "municipality", "rank"
+    ),
 )
 
 #: API credentials: only a hash of the key is stored; the key is shown once, at creation.

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from calle.offices import render_office_areas
 from features.contract import TABLES
 from features.world.config import WorldConfig
 from features.world.inspectorate import build_inspectorate
@@ -16,7 +17,13 @@ from features.world.messy import damage_tables
 from features.world.population import draw_population
 from features.world.simulate import simulate
 from features.world.summary import WorldSummary, summarise
-from features.world.tables import display_names, employers_table, event_tables, ids
+from features.world.tables import (
+    display_names,
+    employers_table,
+    event_tables,
+    ids,
+    office_areas,
+)
 from features.world.truth import truth_file_stem, truth_table
 from features.world.writer import FORMATS, write_json, write_table
 
@@ -24,6 +31,8 @@ logger = logging.getLogger(__name__)
 
 TABLE_ORDER: tuple[str, ...] = tuple(table.name for table in TABLES)
 TRUTH_FOLDER = "truth"
+#: The world's office areas (calle.offices), for CALLE_OFFICES_FILE.
+OFFICES_FILE = "offices.toml"
 
 
 def _streams(seed: int) -> dict[str, np.random.Generator]:
@@ -37,7 +46,8 @@ def _streams(seed: int) -> dict[str, np.random.Generator]:
 
 
 def generate_world(config: WorldConfig, out: Path, file_format: str = "csv") -> WorldSummary:
-    """Write the world's contract tables, truth files, world.json (and damage.json if messy)."""
+    """Write the world's contract tables, truth files, office areas, world.json (and
+    damage.json if messy)."""
     if file_format not in FORMATS:
         raise ValueError(f"file format must be one of {FORMATS}, got {file_format!r}")
     started = time.perf_counter()
@@ -79,6 +89,9 @@ def generate_world(config: WorldConfig, out: Path, file_format: str = "csv") -> 
         for stale in out.glob(f"{name}.*"):
             stale.unlink()
         write_table(tables[name], out, name, file_format)
+    (out / OFFICES_FILE).write_text(
+        render_office_areas(office_areas(population, inspectorate)), encoding="utf-8"
+    )
     write_json(
         {"config": config.to_dict(), "format": file_format, "summary": summary.to_dict()},
         out / "world.json",

@@ -81,15 +81,33 @@ def display_names(rng: np.random.Generator, population: Population) -> pa.Array:
     return pc.binary_join_element_wise(joined, suffix, "")
 
 
-def employers_table(population: Population, names: pa.Array) -> pa.Table:
+def municipality_codes(population: Population) -> pa.Array:
+    """Five-digit codes: the state's two digits, then the municipality's three."""
     municipality = (population.state.astype(np.int64) + 1) * 1000 + population.municipality
+    return pc.utf8_lpad(pa.array(municipality).cast(pa.string()), 5, "0")
+
+
+def office_areas(
+    population: Population, inspectorate: Inspectorate
+) -> dict[str, dict[str, list[str]]]:
+    """Each office's area (calle.offices): the municipalities of the workplaces it inspects."""
+    offices = np.asarray(inspectorate.office_names)[inspectorate.employer_office]
+    codes = np.asarray(municipality_codes(population).to_pylist())
+    pairs = sorted(set(zip(offices.tolist(), codes.tolist(), strict=True)))
+    areas: dict[str, dict[str, list[str]]] = {}
+    for office, code in pairs:
+        areas.setdefault(office, {"municipalities": []})["municipalities"].append(code)
+    return areas
+
+
+def employers_table(population: Population, names: pa.Array) -> pa.Table:
     return _table(
         EMPLOYERS,
         {
             "employer_id": ids("E", population.size),
             "name": names,
             "state": _lookup(STATE_CODES, population.state.astype(np.int32)),
-            "municipality": pc.utf8_lpad(pa.array(municipality).cast(pa.string()), 5, "0"),
+            "municipality": municipality_codes(population),
             "sector": _lookup(SECTOR_CODES, population.sector.astype(np.int32)),
             "employees": _nullable(
                 population.employees_visible, population.employees_visible == MISSING, pa.int64()

@@ -74,3 +74,12 @@ def test_a_bad_training_config_names_the_field(tmp_path: Path):
     config = tmp_path / "bad.toml"
     config.write_text("[temporal]\nhorizon_days = -3\nfolds = 2\n")
     _fails_cleanly(runner.invoke(app, ["train", "--config", str(config)]), "temporal.horizon_days")
+
+
+def test_serve_with_a_bad_office_file_names_the_field(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+):
+    path = tmp_path / "offices.toml"
+    path.write_text('[offices."OF-1"]\nstates = "01"\n', encoding="utf-8")
+    monkeypatch.setenv("CALLE_OFFICES_FILE", str(path))
+    _fails_cleanly(runner.invoke(app, ["serve", "--port", "1"]), "offices.OF-1.states")

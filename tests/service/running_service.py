@@ -22,13 +22,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_service(settings: Settings, timeout: float = 60) -> Iterator[str]:
-    """The base URL of a `calle serve` over ``settings``' store, answering /health."""
+def running_service(settings: Settings, timeout: float = 60, ready: bool = False) -> Iterator[str]:
+    """The base URL of a `calle serve` over ``settings``' store and registry, answering
+    /health (and /ready too, if ``ready``)."""
     port = free_port()
     env = {
         **os.environ,
         "CALLE_HOME": str(settings.home),
         "CALLE_DATABASE_URL": settings.store_url,
+        "CALLE_MLFLOW_TRACKING_URI": settings.tracking_uri,
+        "CALLE_MODEL_POLL_SECONDS": str(settings.model_poll_seconds),
     }
     settings.home.mkdir(parents=True, exist_ok=True)
     log = settings.home / "serve.log"  # a file, not a pipe: an unread pipe fills and blocks
@@ -42,16 +45,20 @@ def running_service(settings: Settings, timeout: float = 60) -> Iterator[str]:
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
-        while True:
-            assert process.poll() is None, log.read_text()
-            try:
-                with urllib.request.urlopen(f"{base}/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except (urllib.error.URLError, ConnectionError):
-                assert time.monotonic() < deadline, f"the service did not start in {timeout} s"
+        for path in ("/health", "/ready") if ready else ("/health",):
+            while not _answers(f"{base}{path}"):
+                assert process.poll() is None, log.read_text()
+                assert time.monotonic() < deadline, f"{path} did not answer 200 in {timeout} s"
                 time.sleep(0.2)
         yield base
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, ConnectionError):  # HTTPError (e.g. 503) is a URLError
+        return False

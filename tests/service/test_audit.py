@@ -3,20 +3,12 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from calle.store import schema
 from service.keys import list_keys
 from service.roles import Role
-from tests.service.conftest import EMPLOYERS, bearer, is_problem
+from tests.service.conftest import EMPLOYERS, audit_rows, bearer, is_problem
 
 RANKINGS = "/api/v1/rankings"
 AUDIT = "/api/v1/audit"
-
-
-def audit_rows(engine: sa.Engine) -> list[sa.Row]:
-    with engine.connect() as connection:
-        return connection.execute(
-            sa.select(schema.audit_log).order_by(schema.audit_log.c.audit_id)
-        ).all()
 
 
 def key_id(engine: sa.Engine, role: Role) -> str:

@@ -18,7 +18,7 @@ from calle.store import open_store, schema
 from features.contract_import import import_folder
 from service.app import create_app
 from service.roles import Role
-from tests.service.conftest import EMPLOYERS, bearer, is_problem, later, store_snapshot
+from tests.service.conftest import EMPLOYERS, audit_rows, bearer, is_problem, later, store_snapshot
 
 BY_ID = {e["employer_id"]: e for e in EMPLOYERS}
 ENDPOINT = "/api/v1/employers/{employer_id}/risk"
@@ -303,13 +303,6 @@ def test_the_newest_snapshot_is_served(client, planner, engine, snapshot):
 def test_an_overlong_id_is_422(client, planner, snapshot):
     body = is_problem(client.get(url("E" * 129), headers=planner), 422)
     assert body["errors"][0]["field"] == "employer_id"
-
-
-def audit_rows(engine: sa.Engine) -> list[sa.Row]:
-    with engine.connect() as connection:
-        return connection.execute(
-            sa.select(schema.audit_log).order_by(schema.audit_log.c.audit_id)
-        ).all()
 
 
 def test_every_request_is_audited_with_the_employer_and_one_row(

@@ -1,8 +1,9 @@
 """Schema-driven fuzzing: schemathesis generates requests from the service's own OpenAPI
 document and checks that no answer is a server error or contradicts the document.
 
-It runs against `calle serve` over real HTTP with an admin key and a stored snapshot, on
-both engines; a fixed seed and a bounded number of examples keep it repeatable and short.
+It runs against a ready `calle serve` over real HTTP with an admin key, a stored snapshot and
+a champion in the registry, on both engines; a fixed seed and a bounded number of examples
+keep it repeatable and short.
 """
 
 from __future__ import annotations
@@ -27,10 +28,10 @@ CHECKS = ",".join(
 
 
 def test_no_generated_request_breaks_the_service_or_its_document(
-    settings: Settings, snapshot, keys, tmp_path: Path
+    serving_settings: Settings, snapshot, keys, tmp_path: Path
 ):
     schemathesis = Path(sys.executable).with_name("schemathesis")
-    with running_service(settings) as base:
+    with running_service(serving_settings, ready=True) as base:
         done = subprocess.run(
             [
                 str(schemathesis),

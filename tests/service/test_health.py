@@ -2,7 +2,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from service.app import create_app
-from tests.service.conftest import is_problem
+from tests.service.conftest import is_problem, wait_for_model
 
 
 def test_health_needs_no_key_and_no_snapshot(client: TestClient):
@@ -15,15 +15,26 @@ def test_ready_is_503_until_a_snapshot_exists(client: TestClient):
     assert "calle score" in body["detail"]
 
 
-def test_ready_names_the_snapshot_it_serves(client: TestClient, snapshot):
-    response = client.get("/ready")
+def test_ready_names_the_snapshot_and_the_model_it_serves(serving_client: TestClient, snapshot):
+    response = serving_client.get("/ready")
     assert response.status_code == 200
     assert response.json() == {
         "status": "ready",
         "snapshot_id": snapshot.snapshot_id,
         "model_version": "3",
         "as_of": "2026-01-01",
+        "serving_model_version": "1",
+        "warnings": [],
     }
+
+
+def test_ready_is_503_while_no_model_can_be_loaded(settings, snapshot):
+    """A fresh CALLE_HOME's registry holds no model: rankings could be served, scoring not."""
+    app = create_app(settings.model_copy(update={"model_poll_seconds": 0.0}))
+    with TestClient(app) as client:
+        wait_for_model(app)
+        body = is_problem(client.get("/ready"), 503)
+        assert "no champion" in body["detail"]
 
 
 def test_ready_is_503_when_the_store_does_not_answer(settings, tmp_path, snapshot):

@@ -1,5 +1,6 @@
 """Prometheus metrics: behind a key, counted by route template, with the snapshot served."""
 
+import mlflow
 from fastapi.testclient import TestClient
 
 from service.roles import Role
@@ -30,3 +31,19 @@ def test_requests_are_counted_by_route_and_the_snapshot_is_reported(
     )
     age = next(line for line in text.splitlines() if line.startswith("calle_snapshot_age_seconds"))
     assert float(age.split()[-1]) >= 0
+
+
+def test_the_served_model_and_failing_updates_are_reported(
+    serving_client: TestClient, keys, registry_uri
+):
+    admin = bearer(keys[Role.admin])
+    text = serving_client.get("/api/v1/metrics", headers=admin).text
+    assert 'calle_model_served_info{model_name="employer-risk",model_version="1"} 1.0' in text
+    assert "calle_model_update_failing 0.0" in text
+    mlflow.MlflowClient(tracking_uri=registry_uri).delete_registered_model_alias(
+        "employer-risk", "champion"
+    )
+    is_problem(serving_client.post("/api/v1/models/reload", headers=admin), 503)
+    text = serving_client.get("/api/v1/metrics", headers=admin).text
+    assert "calle_model_update_failing 1.0" in text
+    assert 'calle_model_served_info{model_name="employer-risk",model_version="1"} 1.0' in text

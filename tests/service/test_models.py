@@ -1,6 +1,6 @@
 """``GET /api/v1/models`` and ``/models/{version}`` over a real MLflow registry.
 
-The registry is built once per module the way `calle train --promote` builds it: the small
+The registry is built once per session the way `calle train --promote` builds it: the small
 world trained on one fold twice, the first version promoted and the second refused by the
 gate (same data, same seed: it cannot beat the champion). Keys live in the per-test store,
 on both engines.
@@ -9,43 +9,30 @@ on both engines.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
-import mlflow
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from calle.settings import Settings
 from calle.store import schema
-from features.contract_import import import_folder
 from service.app import create_app
 from service.roles import Role
-from tests.service.conftest import bearer, is_problem
-from training.config import parse_config
-from training.experiment import train
-from training.registry import promote
+from tests.service.conftest import TrainedRegistry, bearer, is_problem
 
 MODELS = "/api/v1/models"
 BASELINES = {"random", "business_as_usual", "cell_rate", "logistic"}
 
 
-@pytest.fixture(scope="module")
-def registry(small_world: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """A tracking URI holding versions 1 (champion) and 2 (refused), with their runs."""
-    home = tmp_path_factory.mktemp("models-home")
-    settings = Settings(home=home, database_url=f"sqlite:///{home / 'store.db'}")
-    config = parse_config({"temporal": {"folds": 1}})
-    with pytest.MonkeyPatch.context() as patch:
-        patch.delenv("MLFLOW_TRACKING_URI", raising=False)  # train() exports it; undone after
-        import_folder(small_world, settings)
-        first = train(settings, config)
-        client = mlflow.MlflowClient(tracking_uri=settings.tracking_uri)
-        promoted = promote(client, first.model_name, first.model_version, config.promotion)
-        second = train(settings, config)
-        refused = promote(client, second.model_name, second.model_version, config.promotion)
-    assert promoted.promoted and not refused.promoted
-    return {"uri": settings.tracking_uri, "client": client, "first": first, "second": second}
+@pytest.fixture
+def registry(trained_registry: TrainedRegistry) -> dict:
+    """The session's registry: versions 1 (champion) and 2 (refused), with their runs."""
+    return {
+        "uri": trained_registry.uri,
+        "client": trained_registry.client,
+        "first": trained_registry.first,
+        "second": trained_registry.second,
+    }
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from calle.config_files import ConfigError
 from calle.store import open_store
 from features.contract_import import import_folder
 from service.app import create_app
@@ -211,3 +212,70 @@ def test_a_small_world_pages_through_once_with_filters(settings, keys, small_wor
         state = max(set(states.values()), key=list(states.values()).count)
         in_state = walk(client, headers, limit=100, state=state)
     assert {r["employer_id"] for r in in_state} == {e for e, s in states.items() if s == state}
+
+
+OFFICES_TOML = """
+[offices."OF-01"]
+states = ["01"]
+
+[offices."OF-MIX"]
+states = ["19"]
+municipalities = ["11001"]
+"""
+
+
+@pytest.fixture
+def office_client(settings, engine, tmp_path):
+    path = tmp_path / "offices.toml"
+    path.write_text(OFFICES_TOML, encoding="utf-8")
+    app = create_app(settings.model_copy(update={"offices_file": path}))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
+
+
+@pytest.mark.parametrize(
+    ("office", "covers"),
+    [
+        ("OF-01", lambda e: e["state"] == "01"),
+        ("OF-MIX", lambda e: e["state"] == "19" or e["municipality"] == "11001"),
+    ],
+)
+def test_the_office_filter_keeps_the_office_s_area_in_rank_order(
+    office_client, planner, snapshot, office, covers
+):
+    rows = walk(office_client, planner, office=office, limit=4)
+    expected = [e for e in snapshot.employer_ids if covers(BY_ID[e])]
+    assert sorted(r["employer_id"] for r in rows) == sorted(expected) and rows
+    assert [r["rank"] for r in rows] == sorted(r["rank"] for r in rows)
+    both = walk(office_client, planner, office=office, size_band="micro")
+    assert {r["employer_id"] for r in both} == {
+        e for e in expected if BY_ID[e]["size_band"] == "micro"
+    }
+
+
+def test_an_unknown_office_is_422_naming_the_known_ones(office_client, planner, snapshot):
+    body = is_problem(office_client.get(RANKINGS, headers=planner, params={"office": "X"}), 422)
+    [error] = body["errors"]
+    assert error["field"] == "office" and "OF-01, OF-MIX" in error["reason"]
+
+
+def test_without_office_areas_the_office_filter_is_422(client, planner, snapshot):
+    body = is_problem(client.get(RANKINGS, headers=planner, params={"office": "OF-01"}), 422)
+    assert "CALLE_OFFICES_FILE" in body["errors"][0]["reason"]
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ('[offices."OF-1"]\nstates = "01"\n', "offices.OF-1.states"),
+        ('[offices."OF-1"]\n', "at least one state or municipality"),
+        ('[offices."OF-1"]\nstate = ["01"]\n', "offices.OF-1.state"),
+        ("offices = {}\n", "offices"),
+        ("[offices\n", "not valid TOML"),
+    ],
+)
+def test_a_bad_office_file_stops_the_app_naming_the_field(settings, tmp_path, text, named):
+    path = tmp_path / "offices.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=named):
+        create_app(settings.model_copy(update={"offices_file": path}))

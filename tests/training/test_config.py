@@ -2,7 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from training.config import ConfigError, TrainConfig, load_config, parse_config
+from calle.config_files import ConfigError
+from training.config import TrainConfig, load_config, parse_config
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "configs" / "train.toml"
 

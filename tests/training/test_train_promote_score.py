@@ -158,3 +158,23 @@ def test_scoring_stores_a_deterministic_snapshot_and_writes_the_file(trained):
     assert list(written.columns[:3]) == ["employer_id", "rank", "score"]
     assert "score_subcontracting" in written.columns
     assert list(written["employer_id"]) == list(overall["employer_id"])
+
+
+def test_each_stored_score_carries_its_workplace_s_directory_entry(trained):
+    """Rankings filter on these columns; they must be the workplace's own."""
+    engine = open_store(trained["settings"])
+    with engine.connect() as connection:
+        mismatches = connection.execute(
+            sa.text(
+                "SELECT count(*) FROM snapshot_scores s JOIN employers e "
+                "ON e.employer_id = s.employer_id WHERE s.state <> e.state "
+                "OR s.sector <> e.sector "
+                "OR coalesce(s.municipality, '-') <> coalesce(e.municipality, '-') "
+                "OR coalesce(s.size_band, '-') <> coalesce(e.size_band, '-')"
+            )
+        ).scalar_one()
+        stored = connection.execute(
+            sa.text("SELECT count(*) FROM snapshot_scores WHERE state IS NOT NULL")
+        ).scalar_one()
+    engine.dispose()
+    assert mismatches == 0 and stored > 0

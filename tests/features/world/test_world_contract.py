@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from calle.offices import load_office_areas
 from calle.settings import MEXICO_CATEGORIES, MEXICO_STATE_CODES
 from features.contract import INSPECTION_ORIGINS, SIZE_BANDS, TABLES
 from features.world import truth_columns
@@ -123,3 +124,22 @@ def test_world_json_records_the_config_and_figures(small_world: Path) -> None:
     assert record["config"]["seed"] == 7
     assert record["summary"]["rows"]["employers"] == 3000
     assert not (small_world / "damage.json").exists()
+
+
+def test_office_areas_cover_every_workplace_once_and_match_who_inspected(
+    small_world: Path, world: dict[str, pd.DataFrame]
+) -> None:
+    areas = load_office_areas(small_world / "offices.toml")
+    assert areas is not None
+    office_of = {
+        municipality: office
+        for office, area in areas.offices.items()
+        for municipality in area.municipalities
+    }
+    covering = sum(len(a.municipalities) for a in areas.offices.values())
+    assert covering == len(office_of)  # no municipality is in two areas
+    employers = world["employers"]
+    assert employers["municipality"].isin(list(office_of)).all()
+    inspections = world["inspections"].merge(employers, on="employer_id")
+    expected = inspections["municipality"].map(office_of)
+    assert (inspections["office"] == expected).mean() == 1.0

@@ -1,0 +1,480 @@
+"""Figures for the HTTP service on a national-size snapshot: latency and throughput.
+
+    .venv/bin/python -m benchmarks.service_latency --employers 1000000 --engine postgresql
+
+(`scripts/bench-service` installs the load generator, wrk, where it is missing, and runs this.)
+
+1. A 10-year world of ``--employers`` workplaces is generated and imported into a fresh store.
+2. A model is trained and promoted on a small world of the same generator (the serving cost
+   does not depend on how the model was trained), and ``calle score`` scores every workplace
+   of the big world into a snapshot, reasons included: the snapshot the service ranks from.
+3. ``calle serve`` runs in its own process (one uvicorn worker, access log off) and wrk, a C
+   load generator, sends it requests over loopback for ``--seconds`` per scenario from 1, 10
+   and 50 concurrent connections: filtered top-100 rankings (rotating over every state and
+   every office), employer risk with reasons (rotating over 2,000 workplaces), and
+   ``POST /score`` with 1,000 feature records.
+4. The baseline, in the same run: ``mlflow models serve`` of the same registered version
+   (``--env-manager local``, one worker), scoring the same 1,000 records at the same
+   concurrency.
+
+Every request is checked: wrk counts non-2xx answers and any is reported as an error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import date
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from calle.offices import load_office_areas
+from calle.settings import Settings
+from calle.store import open_store, schema
+from features.contract_import import import_folder
+from features.matrix import feature_matrix
+from features.store_frames import load_frames
+from features.world import WorldConfig, generate_world
+from models.packaging import as_records, load_version
+from service.keys import create_key
+from service.roles import Role
+from training.config import parse_config
+from training.experiment import train
+from training.registry import promote
+from training.scoring import model_attribute_kinds, score_population
+
+CALLE = str(Path(sys.executable).with_name("calle"))
+MLFLOW = str(Path(sys.executable).with_name("mlflow"))
+POSTGRES_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+#: The small world the served model is trained on.
+TRAINING_WORLD = {"employers": 20_000, "years": 6, "seed": 3}
+SCORE_ROWS = 1_000
+TARGET_SCORE_RATIO = 3.0  # CALLE's POST /score throughput over mlflow models serve's
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    scenario: str
+    concurrency: int
+    requests: int
+    errors: int
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    rows_per_request: int = 1
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.requests_per_second * self.rows_per_request
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait(url: str, timeout: float, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url}: the server exited; see {log}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError):
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{url} did not answer 200 within {timeout:.0f} s; see {log}")
+        time.sleep(0.5)
+
+
+@contextmanager
+def _server(argv: list[str], env: dict[str, str], ready_url: str, log: Path) -> Iterator[None]:
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            argv, env={**os.environ, **env}, stdout=output, stderr=subprocess.STDOUT
+        )
+    try:
+        _wait(ready_url, 600, process, log)
+        yield
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+
+
+_PERCENTILE = re.compile(r"^\s+(50|99)(?:\.0+)?%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
+_UNIT_MS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+
+
+def _wrk(
+    scenario: str,
+    url: str,
+    script: Path,
+    concurrency: int,
+    seconds: int,
+    headers: dict[str, str],
+    env: dict[str, str],
+    rows_per_request: int = 1,
+) -> LoadResult:
+    argv = ["wrk", "-t", "1", "-c", str(concurrency), "-d", f"{seconds}s", "--timeout", "60s"]
+    argv += ["--latency", "-s", str(script)]
+    for name, value in headers.items():
+        argv += ["-H", f"{name}: {value}"]
+    done = subprocess.run(
+        [*argv, url], env={**os.environ, **env}, capture_output=True, text=True, check=True
+    )
+    text = done.stdout
+    percentiles = {p: float(v) * _UNIT_MS[u] for p, v, u in _PERCENTILE.findall(text)}
+    requests = int(re.search(r"(\d+) requests in", text).group(1))  # type: ignore[union-attr]
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))  # type: ignore[union-attr]
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text
+    )
+    errors = int(non_2xx.group(1)) if non_2xx else 0
+    if socket_errors:
+        errors += sum(int(g) for g in socket_errors.groups())
+    result = LoadResult(
+        scenario,
+        concurrency,
+        requests,
+        errors,
+        rate,
+        percentiles["50"],
+        percentiles["99"],
+        rows_per_request,
+    )
+    print(
+        f"  {scenario:<28} c={concurrency:<3} {rate:8.1f} req/s  p50 {result.p50_ms:7.1f} ms  "
+        f"p99 {result.p99_ms:7.1f} ms  errors {errors}",
+        flush=True,
+    )
+    return result
+
+
+ROTATING_GET = """
+local paths = {}
+for line in io.lines(os.getenv("CALLE_BENCH_PATHS")) do paths[#paths + 1] = line end
+local i = math.random(#paths)
+request = function()
+  i = (i % #paths) + 1
+  return wrk.format("GET", paths[i])
+end
+"""
+
+POST_BODY = """
+local f = assert(io.open(os.getenv("CALLE_BENCH_BODY"), "rb"))
+wrk.method = "POST"
+wrk.body = f:read("*a")
+f:close()
+wrk.headers["Content-Type"] = "application/json"
+"""
+
+
+def _world(work: Path, employers: int, years: int, seed: int) -> Path:
+    folder = work / f"world-{employers}-{years}-{seed}"
+    if not (folder / "world.json").exists():
+        started = time.perf_counter()
+        generate_world(
+            WorldConfig.from_cli(employers=employers, years=years, seed=seed, messy=0.0, end=None),
+            folder,
+            "csv",
+        )
+        print(f"world of {employers:,} generated in {time.perf_counter() - started:.0f} s")
+    return folder
+
+
+def _registry(work: Path) -> str:
+    """A registry whose champion was trained on a small world; reused across runs."""
+    home = work / "training"
+    settings = Settings(home=home, database_url=f"sqlite:///{home / 'store.db'}")
+    if (home / "champion").exists():
+        return settings.tracking_uri
+    world = _world(work, **TRAINING_WORLD)
+    shutil.rmtree(home, ignore_errors=True)
+    import_folder(world, settings)
+    config = parse_config({"temporal": {"folds": 1}})
+    result = train(settings, config)
+    client = mlflow.MlflowClient(tracking_uri=settings.tracking_uri)
+    promote(client, result.model_name, result.model_version, config.promotion)
+    (home / "champion").write_text(result.model_version)
+    os.environ.pop("MLFLOW_TRACKING_URI", None)  # train() exports it
+    return settings.tracking_uri
+
+
+def _store_url(engine_name: str, work: Path, employers: int, years: int) -> str:
+    """The benchmark's own store for this size: kept between runs (see ``--fresh``)."""
+    if engine_name == "sqlite":
+        return f"sqlite:///{(work / f'service-store-{employers}-{years}.db').resolve()}"
+    name = f"calle_bench_service_{employers}_{years}"
+    return make_url(POSTGRES_ADMIN).set(database=name).render_as_string(hide_password=False)
+
+
+def _create_empty(url: str) -> None:
+    if url.startswith("sqlite"):
+        Path(make_url(url).database or "").unlink(missing_ok=True)
+        return
+    name = make_url(url).database
+    admin = sa.create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+
+
+def _has_snapshot(url: str) -> bool:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return bool(
+                connection.execute(
+                    sa.select(sa.func.count()).select_from(schema.score_snapshots)
+                ).scalar_one()
+            )
+    except sa.exc.SQLAlchemyError:
+        return False
+    finally:
+        engine.dispose()
+
+
+def prepare(
+    employers: int, years: int, engine_name: str, work: Path, fresh: bool
+) -> tuple[Settings, Path, dict[str, float]]:
+    """The store with the big world and a snapshot scored by the champion (built once)."""
+    work.mkdir(parents=True, exist_ok=True)
+    tracking_uri = _registry(work)
+    world = _world(work, employers, years, seed=1)
+    url = _store_url(engine_name, work, employers, years)
+    home = work / f"service-home-{engine_name}-{employers}-{years}"
+    settings = Settings(
+        home=home,
+        database_url=url,
+        mlflow_tracking_uri=tracking_uri,
+        offices_file=world / "offices.toml",
+    )
+    setup: dict[str, float] = {}
+    if fresh or not _has_snapshot(url):
+        shutil.rmtree(home, ignore_errors=True)
+        _create_empty(url)
+        started = time.perf_counter()
+        import_folder(world, settings)
+        setup["import_seconds"] = time.perf_counter() - started
+        started = time.perf_counter()
+        snapshot = score_population(settings)
+        setup["score_seconds"] = time.perf_counter() - started
+        print(
+            f"store ready: import {setup['import_seconds']:.0f} s, scoring "
+            f"{len(snapshot.scores):,} workplaces with reasons {setup['score_seconds']:.0f} s",
+            flush=True,
+        )
+    else:
+        print(f"reusing the store {make_url(url).database} and its snapshot", flush=True)
+    return settings, world, setup
+
+
+def _score_records(engine: sa.Engine, tracking_uri: str, work: Path) -> tuple[Path, Path]:
+    """1,000 feature records of the big world, as CALLE's and MLflow's request bodies."""
+    model = load_version(tracking_uri, "employer-risk", "1")
+    frames = load_frames(engine)
+    as_of = frames.last_event_day()
+    features = feature_matrix(frames, as_of, model.categories, model_attribute_kinds(model))
+    sample = features.sample(SCORE_ROWS, random_state=0)
+    records = as_records(sample).replace({np.nan: None}).to_dict(orient="records")
+    calle_body, mlflow_body = work / "score-calle.json", work / "score-mlflow.json"
+    calle_body.write_text(json.dumps({"records": records}))
+    mlflow_body.write_text(json.dumps({"dataframe_records": records}))
+    return calle_body, mlflow_body
+
+
+def measure(settings: Settings, world: Path, work: Path, seconds: int) -> list[LoadResult]:
+    lua = work / "lua"
+    lua.mkdir(exist_ok=True)
+    (lua / "rotate.lua").write_text(ROTATING_GET)
+    (lua / "post.lua").write_text(POST_BODY)
+    tracking_uri, url, home = settings.tracking_uri, settings.store_url, settings.home
+    engine = open_store(settings)
+    try:
+        planner = create_key(engine, Role.planner, "bench planner")[1]
+        ecms = create_key(engine, Role.ecms, "bench ecms")[1]
+        with engine.connect() as connection:
+            ids = connection.execute(sa.select(schema.employers.c.employer_id)).scalars().all()
+        calle_body, mlflow_body = _score_records(engine, tracking_uri, work)
+    finally:
+        engine.dispose()
+    rng = np.random.default_rng(0)
+    risk_paths = lua / "risk-paths.txt"
+    risk_paths.write_text(
+        "\n".join(
+            f"/api/v1/employers/{e}/risk" for e in rng.choice(np.array(ids), 2000, replace=False)
+        )
+    )
+    areas = load_office_areas(world / "offices.toml")
+    assert areas is not None
+    ranking_paths = lua / "ranking-paths.txt"
+    with open_store(settings).connect() as connection:
+        state_codes = sorted(
+            connection.execute(sa.select(schema.employers.c.state).distinct()).scalars()
+        )
+    ranking_paths.write_text(
+        "\n".join(
+            [f"/api/v1/rankings?limit=100&state={s}" for s in state_codes]
+            + [f"/api/v1/rankings?limit=100&office={o}" for o in sorted(areas.offices)]
+            + [f"/api/v1/rankings?limit=100&sector=3363&state={s}" for s in state_codes]
+        )
+    )
+
+    results: list[LoadResult] = []
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {
+        "CALLE_HOME": str(home),
+        "CALLE_DATABASE_URL": url,
+        "CALLE_MLFLOW_TRACKING_URI": tracking_uri,
+        "CALLE_OFFICES_FILE": str(world / "offices.toml"),
+        "CALLE_LOG_LEVEL": "WARNING",  # no access log line per request
+    }
+    print(f"calle serve on {base}, store {make_url(url).database}", flush=True)
+    with _server([CALLE, "serve", "--port", str(port)], env, f"{base}/ready", home / "serve.log"):
+        for concurrency in (1, 10, 50):
+            results.append(
+                _wrk(
+                    "rankings top-100, filtered",
+                    f"{base}/",
+                    lua / "rotate.lua",
+                    concurrency,
+                    seconds,
+                    {"Authorization": f"Bearer {planner}"},
+                    {"CALLE_BENCH_PATHS": str(ranking_paths)},
+                )
+            )
+        for concurrency in (1, 10, 50):
+            results.append(
+                _wrk(
+                    "employer risk with reasons",
+                    f"{base}/",
+                    lua / "rotate.lua",
+                    concurrency,
+                    seconds,
+                    {"Authorization": f"Bearer {planner}"},
+                    {"CALLE_BENCH_PATHS": str(risk_paths)},
+                )
+            )
+        for concurrency in (1, 4):
+            results.append(
+                _wrk(
+                    "POST /score, 1,000 records",
+                    f"{base}/api/v1/score",
+                    lua / "post.lua",
+                    concurrency,
+                    seconds,
+                    {"Authorization": f"Bearer {ecms}"},
+                    {"CALLE_BENCH_BODY": str(calle_body)},
+                    rows_per_request=SCORE_ROWS,
+                )
+            )
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    print(f"mlflow models serve on {base}")
+    mlflow_serve = [MLFLOW, "models", "serve", "-m", "models:/employer-risk/1"]
+    mlflow_serve += ["--env-manager", "local", "-p", str(port), "-h", "127.0.0.1", "-w", "1"]
+    with _server(
+        mlflow_serve,
+        {"MLFLOW_TRACKING_URI": tracking_uri},
+        f"{base}/ping",
+        home / "mlflow-serve.log",
+    ):
+        for concurrency in (1, 4):
+            results.append(
+                _wrk(
+                    "mlflow models serve, 1,000",
+                    f"{base}/invocations",
+                    lua / "post.lua",
+                    concurrency,
+                    seconds,
+                    {},
+                    {"CALLE_BENCH_BODY": str(mlflow_body)},
+                    rows_per_request=SCORE_ROWS,
+                )
+            )
+    return results
+
+
+def _report(results: list[LoadResult], employers: int, engine_name: str) -> None:
+    print(f"\n{employers:,} workplaces, {engine_name}:")
+    print("| scenario | clients | requests/s | rows/s | p50 ms | p99 ms | errors |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for r in results:
+        print(
+            f"| {r.scenario} | {r.concurrency} | {r.requests_per_second:,.1f} | "
+            f"{r.rows_per_second:,.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.errors} |"
+        )
+    by = {(r.scenario, r.concurrency): r for r in results}
+    ranking = by[("rankings top-100, filtered", 10)].p99_ms
+    risk = by[("employer risk with reasons", 10)].p99_ms
+    met = {True: "met", False: "MISSED"}
+    print(f"\nrankings p99 at 10 clients: {ranking:.1f} ms (target ≤ 50): {met[ranking <= 50]}")
+    print(f"employer risk p99 at 10 clients: {risk:.1f} ms (target ≤ 100): {met[risk <= 100]}")
+    for concurrency in (1, 4):
+        ours = by[("POST /score, 1,000 records", concurrency)]
+        theirs = by[("mlflow models serve, 1,000", concurrency)]
+        ratio = ours.rows_per_second / theirs.rows_per_second
+        verdict = met[ratio >= TARGET_SCORE_RATIO]
+        print(
+            f"POST /score vs mlflow models serve at {concurrency} clients: {ratio:.2f}x "
+            f"(target ≥ {TARGET_SCORE_RATIO:.0f}x): {verdict}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--employers", type=int, default=1_000_000)
+    parser.add_argument("--years", type=int, default=10)
+    parser.add_argument("--engine", choices=["postgresql", "sqlite"], default="postgresql")
+    parser.add_argument("--seconds", type=int, default=20, help="per scenario and concurrency")
+    parser.add_argument("--work", type=Path, default=Path(".calle/bench-service"))
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--fresh", action="store_true", help="rebuild the store and snapshot")
+    parser.add_argument(
+        "--prepare-only", action="store_true", help="build the store and snapshot, then stop"
+    )
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("the load generator wrk is missing: apt-get install wrk (scripts/bench-service)")
+    settings, world, setup = prepare(args.employers, args.years, args.engine, args.work, args.fresh)
+    if args.prepare_only:
+        return
+    results = measure(settings, world, args.work, args.seconds)
+    _report(results, args.employers, args.engine)
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                {
+                    "setup": setup,
+                    "results": [asdict(r) for r in results],
+                    "date": str(date.today()),
+                },
+                indent=2,
+            )
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,289 @@
+"""``POST /api/v1/score``: probabilities for up to 10,000 workplaces, for the ECMS.
+
+Two ways in, one per request:
+
+- ``employer_ids``: features are computed from the store as of ``as_of`` (default: now,
+  i.e. seeing every event dated up to today). Each workplace's own records are read by id;
+  its peer rates come from the whole population (:mod:`service.peer_rate_cache`), so the
+  result equals what ``calle score`` would give it as of the same date with the same model.
+- ``records``: the caller's own feature records, by the catalogue's names
+  (docs/feature-catalogue.md); a feature left out is missing (unknown), a name the model
+  does not know or a value of the wrong type is refused, naming the record and feature.
+
+Both score with the model the service follows (the registry's ``champion``,
+:mod:`service.model_follower`), read once per request so a swap mid-request cannot mix
+versions. The answer carries that version. Scores are employer risk, so every call is
+audited with the employer ids (or the number of records) it scored.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any
+
+import pandas as pd
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from features.catalogue import Kind
+from features.matrix import feature_matrix
+from features.store_frames import load_frames_for
+from models.risk_model import OVERALL, RiskModel, probability_column
+from service.audit import record_access
+from service.auth import require
+from service.dependencies import EngineDep, FollowerDep, PeerRatesDep
+from service.keys import ApiKey
+from service.model_follower import ModelFollower, ServedModel
+from service.peer_rate_cache import PeerRateCache
+from service.problems import FieldError, Problem, problem_responses
+from service.roles import Role
+
+ENDPOINT = "/api/v1/score"
+#: Workplaces (ids or records) one request may score.
+MAX_BATCH = 10_000
+#: Field errors listed in one problem document; the detail gives the total.
+MAX_LISTED_ERRORS = 50
+#: The one record key that is not a feature: echoed back to match answers to records.
+RECORD_ID = "employer_id"
+
+EmployerId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+FeatureValue = float | str | None
+
+
+class ScoreRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"employer_ids": ["E0001234", "E0004711"]},
+                {"employer_ids": ["E0001234"], "as_of": "2026-01-01"},
+                {
+                    "records": [
+                        {
+                            "employer_id": "new-1",
+                            "state": "11",
+                            "sector2": "33",
+                            "size_band": "large",
+                            "violations_3y": 2,
+                            "safety_health_violations_3y": 1,
+                            "complaints_1y": 3,
+                        }
+                    ]
+                },
+            ]
+        },
+    )
+
+    employer_ids: list[EmployerId] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_BATCH,
+        description="Workplaces in the store, scored from their records as of `as_of`.",
+    )
+    records: list[dict[str, FeatureValue]] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_BATCH,
+        description="Feature records by catalogue name (numbers, or text for categorical "
+        "features; null or left out = missing), each optionally with an `employer_id` to echo.",
+    )
+    as_of: date | None = Field(
+        default=None,
+        description="With `employer_ids`: the day the features are computed as of (they see "
+        "events dated before it). Default: tomorrow, i.e. everything on record until now.",
+    )
+
+    @model_validator(mode="after")
+    def _one_way_in(self) -> ScoreRequest:
+        if (self.employer_ids is None) == (self.records is None):
+            raise ValueError("give exactly one of `employer_ids` and `records`")
+        if self.as_of is not None and self.employer_ids is None:
+            raise ValueError("`as_of` goes with `employer_ids`: records carry their features")
+        return self
+
+
+class ScoredWorkplace(BaseModel):
+    employer_id: str | None = Field(
+        description="The id asked for, or the record's `employer_id` (null if it had none)."
+    )
+    probabilities: dict[str, float] = Field(
+        description="Calibrated probability that an inspection finds a violation: `any` "
+        "(overall) and one per finding category."
+    )
+
+
+class ScoreResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "model_name": "employer-risk",
+                    "model_version": "7",
+                    "as_of": "2026-11-24",
+                    "scored": 1,
+                    "results": [
+                        {
+                            "employer_id": "E0001234",
+                            "probabilities": {"any": 0.61, "safety_health": 0.34},
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    model_name: str
+    model_version: str = Field(description="The registered version that scored this request.")
+    as_of: date | None = Field(description="The features' as-of date (null for records).")
+    scored: int
+    results: list[ScoredWorkplace] = Field(description="One per id or record, in request order.")
+
+
+router = APIRouter(tags=["scoring"])
+
+
+def _invalid(errors: list[FieldError], what: str) -> Problem:
+    listed = errors[:MAX_LISTED_ERRORS]
+    more = f" (the first {len(listed)} are listed)" if len(errors) > len(listed) else ""
+    return Problem(
+        422, "invalid-request", f"{len(errors)} {what}{more}: {listed[0].field}", errors=listed
+    )
+
+
+def _served(follower: ModelFollower) -> ServedModel:
+    served = follower.served
+    if served is None:
+        why = follower.state.error or "the model is still loading"
+        raise Problem(503, "no-model", f"No model is loaded for scoring: {why}.")
+    return served
+
+
+def _records_frame(records: list[dict[str, FeatureValue]], model: RiskModel) -> pd.DataFrame:
+    """The records as a feature matrix with the model's columns; 422 naming each bad value."""
+    kinds = {spec.name: spec.kind for spec in model.specs}
+    errors: list[FieldError] = []
+    for i, record in enumerate(records):
+        for name, value in record.items():
+            field = f"records.{i}.{name}"
+            kind = kinds.get(name)
+            if name == RECORD_ID:
+                if value is not None and not isinstance(value, str):
+                    errors.append(FieldError(location="body", field=field, reason="must be text"))
+            elif kind is None:
+                errors.append(
+                    FieldError(
+                        location="body",
+                        field=field,
+                        reason="not a feature of the model (see docs/feature-catalogue.md)",
+                    )
+                )
+            elif value is None:
+                continue
+            elif kind == Kind.NUMERIC and (isinstance(value, str) or not math.isfinite(value)):
+                errors.append(
+                    FieldError(location="body", field=field, reason="must be a finite number")
+                )
+            elif kind == Kind.CATEGORICAL and not isinstance(value, str):
+                errors.append(FieldError(location="body", field=field, reason="must be text"))
+    if errors:
+        raise _invalid(errors, "feature values are invalid")
+    columns = [spec.name for spec in model.specs]
+    frame = pd.DataFrame.from_records(records, columns=columns)
+    for spec in model.specs:
+        if spec.kind == Kind.NUMERIC:
+            frame[spec.name] = pd.to_numeric(frame[spec.name], errors="raise").astype("float64")
+        else:
+            frame[spec.name] = frame[spec.name].astype("string")
+    return frame
+
+
+def _store_features(
+    engine: sa.Engine,
+    peer_rates: PeerRateCache,
+    model: RiskModel,
+    employer_ids: list[str],
+    as_of: date,
+) -> pd.DataFrame:
+    """The workplaces' features as of ``as_of``, in request order; 422 naming unknown ids."""
+    frames = load_frames_for(engine, employer_ids)
+    kinds = {s.name: str(s.kind) for s in model.specs if s.name.startswith("attr_")}
+    tables = peer_rates.get(engine, as_of, model.categories)
+    matrix = feature_matrix(frames, as_of, model.categories, kinds, peer_rates=tables)
+    known = set(frames.employers["employer_id"])
+    errors = []
+    for i, employer_id in enumerate(employer_ids):
+        if employer_id not in known:
+            reason = "unknown employer: not in the store"
+        elif employer_id not in matrix.index:
+            reason = f"not registered before as_of {as_of}: it has no features then"
+        else:
+            continue
+        errors.append(FieldError(location="body", field=f"employer_ids.{i}", reason=reason))
+    if errors:
+        raise _invalid(errors, "employer ids cannot be scored")
+    return matrix.loc[employer_ids]
+
+
+def _results(
+    probabilities: pd.DataFrame, model: RiskModel, ids: list[str | None]
+) -> list[ScoredWorkplace]:
+    targets = [OVERALL, *model.categories]
+    values = probabilities[[probability_column(t) for t in targets]].to_numpy().tolist()
+    return [
+        ScoredWorkplace(employer_id=employer_id, probabilities=dict(zip(targets, row, strict=True)))
+        for employer_id, row in zip(ids, values, strict=True)
+    ]
+
+
+@router.post(
+    "/score",
+    response_model=ScoreResponse,
+    summary="Score up to 10,000 workplaces by id (features from the store) or as feature records",
+    description="For the case-management system. Scores with the model the service follows "
+    "(the registry's `champion`; its version is in the answer). By id, features are computed "
+    "from the store as of `as_of` (default: now). 422 names every unknown id, unknown feature "
+    "or value of the wrong type; 400 for a body that is not JSON; 503 while no model is loaded. "
+    "Audited.",
+    responses=problem_responses(400, 401, 403, 422, 503),
+)
+def score(
+    request: Request,
+    body: ScoreRequest,
+    engine: EngineDep,
+    follower: FollowerDep,
+    peer_rates: PeerRatesDep,
+    key: Annotated[ApiKey, Depends(require(Role.ecms))],
+) -> ScoreResponse:
+    tomorrow = datetime.now(UTC).date() + timedelta(days=1)
+    as_of = None
+    if body.employer_ids is not None:
+        as_of = body.as_of or tomorrow
+        audited: dict[str, Any] = {"employer_ids": body.employer_ids, "as_of": as_of}
+    else:
+        audited = {"records": [r.get(RECORD_ID) for r in body.records or []]}
+    try:
+        served = _served(follower)
+        if body.employer_ids is not None and as_of is not None:
+            if as_of > tomorrow:
+                raise Problem.invalid("body", "as_of", f"may not be after tomorrow ({tomorrow})")
+            ids: list[str | None] = list(body.employer_ids)
+            features = _store_features(engine, peer_rates, served.model, body.employer_ids, as_of)
+        else:
+            records = body.records or []
+            ids = [r.get(RECORD_ID) for r in records]  # type: ignore[misc]
+            features = _records_frame(records, served.model)
+        results = _results(served.model.predict(features), served.model, ids)
+    except Problem as problem:
+        record_access(engine, key, request.method, ENDPOINT, audited, 0, problem.status)
+        raise
+    audited["model_version"] = served.version
+    record_access(engine, key, request.method, ENDPOINT, audited, len(results), 200)
+    return ScoreResponse(
+        model_name=served.model_name,
+        model_version=served.version,
+        as_of=as_of,
+        scored=len(results),
+        results=results,
+    )

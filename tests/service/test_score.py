@@ -1,0 +1,243 @@
+"""``POST /api/v1/score`` on both engines, with the registry's real champion.
+
+The expected probabilities are computed the way `calle score` computes them: the whole
+population's feature matrix from the store, the registered model loaded from MLflow.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from calle.settings import Settings
+from calle.store import schema
+from features.matrix import feature_matrix
+from features.store_frames import load_frames
+from models.packaging import load_version
+from models.risk_model import RiskModel
+from service.app import create_app
+from service.roles import Role
+from tests.service.conftest import TrainedRegistry, audit_rows, bearer, is_problem, wait_for_model
+from training.scoring import model_attribute_kinds
+
+SCORE = "/api/v1/score"
+AS_OF = date(2023, 1, 1)  # inside the small world's history: later events exist
+
+
+@pytest.fixture(scope="module")
+def champion(trained_registry: TrainedRegistry) -> RiskModel:
+    return load_version(trained_registry.uri, "employer-risk", "1")
+
+
+def population_features(engine: sa.Engine, model: RiskModel, as_of: date) -> pd.DataFrame:
+    frames = load_frames(engine)
+    return feature_matrix(frames, as_of, model.categories, model_attribute_kinds(model))
+
+
+def expected(model: RiskModel, features: pd.DataFrame) -> dict[str, dict[str, float]]:
+    probabilities = model.predict(features)
+    probabilities.columns = [c.removeprefix("p_") for c in probabilities.columns]
+    return probabilities.to_dict(orient="index")
+
+
+def ecms(keys) -> dict[str, str]:
+    return bearer(keys[Role.ecms])
+
+
+def test_by_id_equals_scoring_the_whole_population_as_of_the_same_date(
+    serving_client, world_engine, keys, champion
+):
+    features = population_features(world_engine, champion, AS_OF)
+    ids = [*features.index[::97], features.index[5]]  # a spread, one asked twice
+    response = serving_client.post(
+        SCORE, json={"employer_ids": ids, "as_of": AS_OF.isoformat()}, headers=ecms(keys)
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["model_name"], body["model_version"]) == ("employer-risk", "1")
+    assert (body["as_of"], body["scored"]) == (AS_OF.isoformat(), len(ids))
+    want = expected(champion, features.loc[ids])
+    assert [r["employer_id"] for r in body["results"]] == ids
+    for result in body["results"]:
+        target = want[result["employer_id"]]
+        assert set(result["probabilities"]) == {"any", *champion.categories}
+        for name, value in result["probabilities"].items():
+            assert value == pytest.approx(target[name], abs=1e-12)
+    assert len({r["probabilities"]["any"] for r in body["results"]}) > 10  # not constant
+
+
+def test_by_default_features_see_everything_on_record_until_now(
+    serving_client, world_engine, keys, champion
+):
+    tomorrow = datetime.now(UTC).date() + timedelta(days=1)
+    features = population_features(world_engine, champion, tomorrow)
+    ids = list(features.index[:25])
+    body = serving_client.post(SCORE, json={"employer_ids": ids}, headers=ecms(keys)).json()
+    assert body["as_of"] == tomorrow.isoformat()
+    want = expected(champion, features.loc[ids])
+    for result in body["results"]:
+        assert result["probabilities"]["any"] == pytest.approx(want[result["employer_id"]]["any"])
+
+
+def test_feature_records_score_like_the_same_workplaces_by_id(
+    serving_client, world_engine, keys, champion
+):
+    features = population_features(world_engine, champion, AS_OF).iloc[:300]
+    records = []
+    for employer_id, row in features.iterrows():
+        record = {k: (None if pd.isna(v) else v) for k, v in row.items()}
+        records.append({"employer_id": employer_id, **record})
+    payload = json.loads(json.dumps({"records": records}, default=float))
+    by_record = serving_client.post(SCORE, json=payload, headers=ecms(keys)).json()
+    by_id = serving_client.post(
+        SCORE,
+        json={"employer_ids": list(features.index), "as_of": AS_OF.isoformat()},
+        headers=ecms(keys),
+    ).json()
+    assert by_record["as_of"] is None and by_record["model_version"] == "1"
+    assert [r["employer_id"] for r in by_record["results"]] == list(features.index)
+    for mine, theirs in zip(by_record["results"], by_id["results"], strict=True):
+        assert mine["probabilities"] == pytest.approx(theirs["probabilities"], abs=1e-12)
+
+
+def test_a_record_may_leave_features_out_they_are_missing(serving_client, keys, champion):
+    sparse = {"employer_id": "new-1", "state": "11", "violations_3y": 3, "complaints_1y": 2}
+    body = serving_client.post(
+        SCORE, json={"records": [sparse, {"violations_3y": 0}]}, headers=ecms(keys)
+    ).json()
+    assert [r["employer_id"] for r in body["results"]] == ["new-1", None]
+    frame = pd.DataFrame(
+        [{k: v for k, v in sparse.items() if k != "employer_id"}, {"violations_3y": 0}],
+        columns=[s.name for s in champion.specs],
+    ).astype({s.name: "float64" for s in champion.specs if s.kind == "numeric"})
+    frame["state"] = frame["state"].astype("string")
+    for column in [s.name for s in champion.specs if s.kind == "categorical"]:
+        frame[column] = frame[column].astype("string")
+    want = champion.predict(frame)["p_any"].tolist()
+    assert [r["probabilities"]["any"] for r in body["results"]] == pytest.approx(want)
+
+
+@pytest.mark.parametrize(
+    ("record", "field", "reason"),
+    [
+        ({"violations_3y": "three"}, "records.1.violations_3y", "number"),
+        ({"state": 11}, "records.1.state", "text"),
+        ({"secret_sauce": 1}, "records.1.secret_sauce", "not a feature"),
+        ({"employer_id": 7}, "records.1.employer_id", "text"),
+    ],
+)
+def test_bad_records_are_422_naming_record_and_feature(
+    serving_client, keys, engine, record, field, reason
+):
+    response = serving_client.post(
+        SCORE, json={"records": [{"violations_3y": 1}, record]}, headers=ecms(keys)
+    )
+    body = is_problem(response, 422)
+    assert [(e["field"], e["location"]) for e in body["errors"]] == [(field, "body")]
+    assert reason in body["errors"][0]["reason"]
+    [row] = audit_rows(engine)
+    assert (row.status, row.rows) == (422, 0)
+
+
+def test_unknown_and_not_yet_registered_employers_are_422_by_position(
+    serving_client, world_engine, keys, champion
+):
+    with world_engine.connect() as connection:
+        late = connection.execute(
+            sa.select(schema.employers.c.employer_id)
+            .where(schema.employers.c.registered_on >= AS_OF)
+            .limit(1)
+        ).scalar_one()
+    known = population_features(world_engine, champion, AS_OF).index[0]
+    response = serving_client.post(
+        SCORE,
+        json={"employer_ids": [known, "NOPE", late], "as_of": AS_OF.isoformat()},
+        headers=ecms(keys),
+    )
+    body = is_problem(response, 422)
+    errors = {e["field"]: e["reason"] for e in body["errors"]}
+    assert set(errors) == {"employer_ids.1", "employer_ids.2"}
+    assert "unknown employer" in errors["employer_ids.1"]
+    assert "not registered before as_of" in errors["employer_ids.2"]
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({}, "body"),
+        ({"employer_ids": ["E1"], "records": [{}]}, "body"),
+        ({"records": [{"violations_3y": 1}], "as_of": "2024-01-01"}, "body"),
+        ({"employer_ids": []}, "body.employer_ids"),
+        ({"employer_ids": ["E1"] * 10_001}, "body.employer_ids"),
+        ({"employer_ids": [""]}, "body.employer_ids.0"),
+        ({"employer_ids": "E1"}, "body.employer_ids"),
+        ({"employer_ids": ["E1"], "as_of": "yesterday"}, "body.as_of"),
+        ({"employer_ids": ["E1"], "limit": 5}, "body.limit"),
+        ({"records": [{"violations_3y": [1]}]}, "body.records.0.violations_3y"),
+    ],
+)
+def test_malformed_bodies_are_422_naming_the_field(serving_client, keys, payload, field):
+    body = is_problem(serving_client.post(SCORE, json=payload, headers=ecms(keys)), 422)
+    fields = {f"{e['location']}.{e['field']}".removesuffix(".body") for e in body["errors"]}
+    assert any(f == field or f.startswith(field + ".") for f in fields), body
+
+
+def test_as_of_after_tomorrow_is_422(serving_client, keys, world_engine):
+    later = (datetime.now(UTC).date() + timedelta(days=3)).isoformat()
+    body = is_problem(
+        serving_client.post(
+            SCORE, json={"employer_ids": ["E0000001"], "as_of": later}, headers=ecms(keys)
+        ),
+        422,
+    )
+    assert body["errors"][0]["field"] == "as_of"
+
+
+def test_every_call_is_audited_with_what_it_scored(serving_client, world_engine, keys, champion):
+    ids = list(population_features(world_engine, champion, AS_OF).index[:3])
+    serving_client.post(
+        SCORE, json={"employer_ids": ids, "as_of": "2023-01-01"}, headers=ecms(keys)
+    )
+    serving_client.post(
+        SCORE,
+        json={"records": [{"employer_id": "X1"}, {"violations_3y": 2}]},
+        headers=bearer(keys[Role.admin]),
+    )
+    first, second = audit_rows(world_engine)
+    assert (first.role, first.method, first.endpoint, first.rows, first.status) == (
+        "ecms",
+        "POST",
+        SCORE,
+        3,
+        200,
+    )
+    assert json.loads(first.filters) == {
+        "employer_ids": ids,
+        "as_of": "2023-01-01",
+        "model_version": "1",
+    }
+    assert (second.role, second.rows) == ("admin", 2)
+    assert json.loads(second.filters) == {"records": ["X1", None], "model_version": "1"}
+
+
+@pytest.mark.parametrize("role", [Role.planner, Role.data_scientist])
+def test_other_roles_are_403_and_no_key_is_401(serving_client, keys, role, engine):
+    payload = {"records": [{"violations_3y": 1}]}
+    is_problem(serving_client.post(SCORE, json=payload, headers=bearer(keys[role])), 403)
+    is_problem(serving_client.post(SCORE, json=payload), 401)
+    assert audit_rows(engine) == []
+
+
+def test_without_a_champion_scoring_is_503_and_says_why(settings: Settings, engine, keys):
+    """A fresh CALLE_HOME: its registry holds no model at all."""
+    app = create_app(settings.model_copy(update={"model_poll_seconds": 0.0}))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        wait_for_model(app)
+        response = client.post(SCORE, json={"records": [{}]}, headers=ecms(keys))
+        body = is_problem(response, 503)
+        assert "no champion" in body["detail"]
