@@ -86,12 +86,13 @@ class TargetModel:
     train_examples: int
     train_positive_rate: float
 
-    def margin(self, encoded: pd.DataFrame) -> np.ndarray:
+    def margin(self, encoded: pd.DataFrame | np.ndarray) -> np.ndarray:
+        """Raw scores of :meth:`FeatureEncoder.transform`'s frame or ``matrix``'s array."""
         if self.booster is None:
             return np.zeros(len(encoded))
         return self.booster.predict(encoded, num_iteration=self.best_iteration, raw_score=True)
 
-    def probability(self, encoded: pd.DataFrame) -> np.ndarray:
+    def probability(self, encoded: pd.DataFrame | np.ndarray) -> np.ndarray:
         return self.calibrator(self.margin(encoded))
 
 
@@ -108,7 +109,7 @@ class RiskModel:
 
     def predict(self, features: pd.DataFrame) -> pd.DataFrame:
         """Calibrated probabilities, one column per target, indexed like ``features``."""
-        encoded = self.encoder.transform(features)
+        encoded = self.encoder.matrix(features)
         return pd.DataFrame(
             {probability_column(t): m.probability(encoded) for t, m in self.targets.items()},
             index=features.index,

@@ -11,7 +11,7 @@ Prometheus scrapes, so they are never stale.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -26,6 +26,7 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from calle.store import schema
 from service.auth import ApiKey, require
@@ -107,20 +108,50 @@ class ServiceMetrics:
         self.registry.register(_SnapshotCollector(app))
 
 
-def route_template(request: Request) -> str:
+def route_template(scope: Scope) -> str:
     """The matched route's full template, e.g. ``/api/v1/employers/{employer_id}/risk``.
 
     Routers included under a prefix keep their path relative to it, so the prefix is taken
     from the request's own leading segments (prefixes hold no parameters).
     """
-    route = request.scope.get("route")
+    route = scope.get("route")
     relative = getattr(route, "path", None)
     if relative is None:
         return "unmatched"
-    segments = request.url.path.rstrip("/").split("/")
+    segments = str(scope.get("path", "")).rstrip("/").split("/")
     depth = len(relative.rstrip("/").split("/"))
     prefix = "/".join(segments[: max(1, len(segments) - depth + 1)])
     return f"{prefix}{relative}"
+
+
+class _RequestMetrics:
+    """Pure ASGI middleware (Starlette's ``BaseHTTPMiddleware`` re-wraps every body and
+    response, which costs milliseconds on a large scoring batch)."""
+
+    def __init__(self, app: ASGIApp, metrics: ServiceMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500  # unless a response starts
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            template = route_template(scope)
+            method = scope["method"]
+            self.metrics.requests.labels(method, template, str(status)).inc()
+            self.metrics.latency.labels(method, template).observe(time.perf_counter() - started)
 
 
 def install_metrics(app: FastAPI) -> None:
@@ -128,17 +159,7 @@ def install_metrics(app: FastAPI) -> None:
     paths would make one series per workplace)."""
     metrics = ServiceMetrics(app)
     app.state.metrics = metrics
-
-    @app.middleware("http")
-    async def record(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        template = route_template(request)
-        metrics.requests.labels(request.method, template, str(response.status_code)).inc()
-        metrics.latency.labels(request.method, template).observe(time.perf_counter() - started)
-        return response
+    app.add_middleware(_RequestMetrics, metrics=metrics)
 
 
 @router.get(

@@ -22,10 +22,21 @@ import math
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    WithJsonSchema,
+    model_validator,
+)
+from pydantic_core import to_json
 
 from features.catalogue import Kind
 from features.matrix import feature_matrix
@@ -49,7 +60,9 @@ MAX_LISTED_ERRORS = 50
 RECORD_ID = "employer_id"
 
 EmployerId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
-FeatureValue = float | str | None
+#: A feature's value: a number, text or null. Parsed as any JSON value (checked per column
+#: against the model's feature kinds, which is several times faster than a typed union).
+FeatureValue = Annotated[Any, WithJsonSchema({"type": ["number", "string", "null"]})]
 
 
 class ScoreRequest(BaseModel):
@@ -160,8 +173,61 @@ def _served(follower: ModelFollower) -> ServedModel:
     return served
 
 
-def _records_frame(records: list[dict[str, FeatureValue]], model: RiskModel) -> pd.DataFrame:
-    """The records as a feature matrix with the model's columns; 422 naming each bad value."""
+def _records_frame(records: list[dict[str, Any]], model: RiskModel) -> pd.DataFrame:
+    """The records as a feature matrix with the model's columns; 422 naming each bad value.
+
+    This is the hot path of the ECMS's batches, built a column at a time with each column's
+    value types checked at once; only a batch with a bad value is walked value by value, to
+    name it.
+    """
+    known = {spec.name for spec in model.specs} | {RECORD_ID}
+    if all(map(known.issuperset, records)):
+        columns = _columns(records)
+        frame: dict[str, object] = {}
+        for spec in model.specs:
+            values = columns.get(spec.name)
+            if values is None:
+                frame[spec.name] = np.full(
+                    len(records), np.nan if spec.kind == Kind.NUMERIC else None
+                )
+                continue
+            kind = pd.api.types.infer_dtype(values, skipna=True)
+            if spec.kind == Kind.NUMERIC and kind in _NUMBERS:
+                frame[spec.name] = np.asarray(values).astype(np.float64)
+            elif spec.kind == Kind.CATEGORICAL and kind in _TEXTS:
+                frame[spec.name] = pd.array(values, dtype="string")
+            else:
+                break
+        else:
+            ids = columns.get(RECORD_ID)
+            if ids is None or pd.api.types.infer_dtype(ids, skipna=True) in _TEXTS:
+                return pd.DataFrame(frame)
+    errors = _record_errors(records, model)
+    if errors:
+        raise _invalid(errors, "feature values are invalid")
+    return _converted(records, model)  # valid, in a mix of types the fast path does not take
+
+
+def _columns(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each key's values, in record order (missing keys as None)."""
+    first = tuple(records[0])
+    if all(tuple(record) == first for record in records):  # the usual machine-made batch
+        try:
+            table = np.array([list(record.values()) for record in records], dtype=object)
+        except ValueError:  # a value that is a list: numpy cannot make it a cell
+            table = None
+        if table is not None and table.shape == (len(records), len(first)):
+            return {key: table[:, j] for j, key in enumerate(first)}
+    keys = dict.fromkeys(key for record in records for key in record)
+    return {key: [record.get(key) for record in records] for key in keys}
+
+
+#: What ``infer_dtype`` calls a column of numbers or of text (``empty``: all missing).
+_NUMBERS = {"floating", "integer", "mixed-integer-float", "empty"}
+_TEXTS = {"string", "empty"}
+
+
+def _record_errors(records: list[dict[str, Any]], model: RiskModel) -> list[FieldError]:
     kinds = {spec.name: spec.kind for spec in model.specs}
     errors: list[FieldError] = []
     for i, record in enumerate(records):
@@ -181,19 +247,24 @@ def _records_frame(records: list[dict[str, FeatureValue]], model: RiskModel) -> 
                 )
             elif value is None:
                 continue
-            elif kind == Kind.NUMERIC and (isinstance(value, str) or not math.isfinite(value)):
+            elif kind == Kind.NUMERIC and (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not math.isfinite(value)
+            ):
                 errors.append(
                     FieldError(location="body", field=field, reason="must be a finite number")
                 )
             elif kind == Kind.CATEGORICAL and not isinstance(value, str):
                 errors.append(FieldError(location="body", field=field, reason="must be text"))
-    if errors:
-        raise _invalid(errors, "feature values are invalid")
-    columns = [spec.name for spec in model.specs]
-    frame = pd.DataFrame.from_records(records, columns=columns)
+    return errors
+
+
+def _converted(records: list[dict[str, Any]], model: RiskModel) -> pd.DataFrame:
+    frame = pd.DataFrame.from_records(records, columns=[spec.name for spec in model.specs])
     for spec in model.specs:
         if spec.kind == Kind.NUMERIC:
-            frame[spec.name] = pd.to_numeric(frame[spec.name], errors="raise").astype("float64")
+            frame[spec.name] = pd.to_numeric(frame[spec.name]).astype("float64")
         else:
             frame[spec.name] = frame[spec.name].astype("string")
     return frame
@@ -228,13 +299,35 @@ def _store_features(
 
 def _results(
     probabilities: pd.DataFrame, model: RiskModel, ids: list[str | None]
-) -> list[ScoredWorkplace]:
+) -> list[dict[str, Any]]:
     targets = [OVERALL, *model.categories]
     values = probabilities[[probability_column(t) for t in targets]].to_numpy().tolist()
     return [
-        ScoredWorkplace(employer_id=employer_id, probabilities=dict(zip(targets, row, strict=True)))
+        {"employer_id": employer_id, "probabilities": dict(zip(targets, row, strict=True))}
         for employer_id, row in zip(ids, values, strict=True)
     ]
+
+
+async def read_score_request(request: Request) -> ScoreRequest:
+    """The body, parsed and validated in one pass by pydantic's JSON parser.
+
+    A batch of 1,000 records is about 100,000 values: parsing them into Python first (as
+    FastAPI does for a body parameter) and validating after costs more than scoring them.
+    Errors come out as FastAPI's own would: 422 naming each field, 400 for broken JSON.
+    """
+    raw = await request.body()
+    try:
+        return ScoreRequest.model_validate_json(raw)
+    except ValidationError as error:
+        problems = error.errors(include_url=False)
+        if any(p["type"] == "json_invalid" for p in problems):
+            raise Problem(400, "malformed-body", "The body is not valid JSON.") from None
+        raise RequestValidationError(
+            [{**p, "loc": ("body", *p["loc"])} for p in problems]
+        ) from None
+
+
+_REQUEST_SCHEMA = ScoreRequest.model_json_schema(ref_template="#/components/schemas/{model}")
 
 
 @router.post(
@@ -247,15 +340,21 @@ def _results(
     "or value of the wrong type; 400 for a body that is not JSON; 503 while no model is loaded. "
     "Audited.",
     responses=problem_responses(400, 401, 403, 422, 503),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": _REQUEST_SCHEMA}},
+        }
+    },
 )
 def score(
     request: Request,
-    body: ScoreRequest,
+    body: Annotated[ScoreRequest, Depends(read_score_request)],
     engine: EngineDep,
     follower: FollowerDep,
     peer_rates: PeerRatesDep,
     key: Annotated[ApiKey, Depends(require(Role.ecms))],
-) -> ScoreResponse:
+) -> Response:
     tomorrow = datetime.now(UTC).date() + timedelta(days=1)
     as_of = None
     if body.employer_ids is not None:
@@ -280,10 +379,13 @@ def score(
         raise
     audited["model_version"] = served.version
     record_access(engine, key, request.method, ENDPOINT, audited, len(results), 200)
-    return ScoreResponse(
-        model_name=served.model_name,
-        model_version=served.version,
-        as_of=as_of,
-        scored=len(results),
-        results=results,
-    )
+    answer = {
+        "model_name": served.model_name,
+        "model_version": served.version,
+        "as_of": as_of,
+        "scored": len(results),
+        "results": results,
+    }
+    # serialised directly (ScoreResponse documents it): re-validating thousands of rows
+    # of floats the model just made would double the cost of the answer
+    return Response(to_json(answer), media_type="application/json")

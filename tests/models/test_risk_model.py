@@ -95,3 +95,20 @@ def test_every_baseline_scores_every_workplace(small_world_frames, population):
     for scorer in baseline_scorers(specs, "any"):
         scores = scorer.fit(x, labels["label"].to_numpy()).score(population)
         assert scores.shape == (len(population),) and np.isfinite(scores).all(), scorer.name
+
+
+def test_the_float_matrix_scores_exactly_as_lightgbm_s_own_frame_handling(
+    model: RiskModel, population: pd.DataFrame
+):
+    """Scoring builds one matrix for every target; it must be what LightGBM makes of the
+    categorical frame, for known, unseen and missing levels alike."""
+    features = population.copy()
+    categorical = model.encoder.categorical
+    assert categorical  # the check would be empty without categorical features
+    features.loc[features.index[::7], categorical[0]] = "a level never seen"
+    features.loc[features.index[::5], categorical[-1]] = pd.NA
+    frame, matrix = model.encoder.transform(features), model.encoder.matrix(features)
+    boosted = {t: m for t, m in model.targets.items() if m.booster is not None}
+    assert "any" in boosted and len(boosted) >= 3
+    for target, fitted in boosted.items():
+        np.testing.assert_array_equal(fitted.margin(matrix), fitted.margin(frame), err_msg=target)

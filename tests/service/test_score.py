@@ -241,3 +241,39 @@ def test_without_a_champion_scoring_is_503_and_says_why(settings: Settings, engi
         response = client.post(SCORE, json={"records": [{}]}, headers=ecms(keys))
         body = is_problem(response, 503)
         assert "no champion" in body["detail"]
+
+
+def test_records_score_the_same_whatever_the_order_of_their_keys(
+    serving_client, world_engine, keys, champion
+):
+    features = population_features(world_engine, champion, AS_OF).iloc[:40]
+    records = [
+        {k: (None if pd.isna(v) else v) for k, v in row.items()} for _, row in features.iterrows()
+    ]
+    shuffled = [dict(reversed(list(r.items()))) if i % 2 else r for i, r in enumerate(records)]
+    first, second = (
+        serving_client.post(
+            SCORE, json=json.loads(json.dumps({"records": batch})), headers=ecms(keys)
+        ).json()
+        for batch in (records, shuffled)
+    )
+    want = expected(champion, features)
+    for got, employer_id in zip(second["results"], features.index, strict=True):
+        assert got["probabilities"] == pytest.approx(want[employer_id], abs=1e-12)
+    assert first["results"] == second["results"]
+
+
+@pytest.mark.parametrize(
+    "records",
+    [
+        [{"violations_3y": {"n": 1}}],
+        [{"violations_3y": [1, 2]}, {"violations_3y": [3, 4]}],
+        [{"violations_3y": True}],
+        [{"state": ["11"]}],
+    ],
+)
+def test_values_that_are_not_numbers_or_text_are_422(serving_client, keys, records):
+    body = is_problem(
+        serving_client.post(SCORE, json={"records": records}, headers=ecms(keys)), 422
+    )
+    assert body["errors"][0]["field"].startswith("records.0.")
