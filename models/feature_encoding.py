@@ -75,6 +75,6 @@ class FeatureEncoder:
         offset = len(self.numeric)
         for j, name in enumerate(self.categorical):
             values = features[name].astype("string").to_numpy(dtype=object, na_value=None)
-            codes = pd.Categorical(values, categories=self.levels[name]).codes
+            codes = pd.Index(self.levels[name], dtype=object).get_indexer(values)  # -1: unseen
             out[:, offset + j] = np.where(codes >= 0, codes, np.nan)
         return out
