@@ -349,11 +349,13 @@ _REQUEST_SCHEMA = ScoreRequest.model_json_schema(ref_template="#/components/sche
 )
 def score(
     request: Request,
+    # the key first: FastAPI resolves dependencies in this order, and a caller without a
+    # valid key must get 401/403 before its body is even read
+    key: Annotated[ApiKey, Depends(require(Role.ecms))],
     body: Annotated[ScoreRequest, Depends(read_score_request)],
     engine: EngineDep,
     follower: FollowerDep,
     peer_rates: PeerRatesDep,
-    key: Annotated[ApiKey, Depends(require(Role.ecms))],
 ) -> Response:
     tomorrow = datetime.now(UTC).date() + timedelta(days=1)
     as_of = None
