@@ -178,6 +178,7 @@ def _store(engine: sa.Engine, snapshot: Snapshot, employers: pd.DataFrame) -> No
         bulk.insert_rows(
             connection, schema.snapshot_scores, pa.Table.from_pandas(long, preserve_index=False)
         )
+    bulk.refresh_statistics(engine, [schema.score_snapshots, schema.snapshot_scores])
 
 
 def write_scores(snapshot: Snapshot, path: Path) -> Path:

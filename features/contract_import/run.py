@@ -25,6 +25,7 @@ from tqdm import tqdm
 
 from calle.settings import Settings
 from calle.store import open_store, schema
+from calle.store.bulk import refresh_statistics
 from features.contract import EMPLOYERS, FINDINGS, INSPECTIONS, TABLES, Table
 from features.contract_import import rejects
 from features.contract_import.cells import CheckedTable, check_cells
@@ -98,6 +99,7 @@ def import_folder(folder: Path, settings: Settings, *, today: date | None = None
                     report=json.dumps(report.to_dict(), sort_keys=True),
                 )
             )
+        refresh_statistics(engine, [*schema.CONTRACT_TABLES.values(), schema.employer_attributes])
     except BaseException:
         shutil.rmtree(rejects.partial_path(rejects_folder), ignore_errors=True)
         raise

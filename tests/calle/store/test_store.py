@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 
 import pytest
@@ -12,6 +13,8 @@ from alembic.runtime.migration import MigrationContext
 from calle.settings import Settings
 from calle.store import open_store, schema
 from calle.store.migrate import current_revision, head_revision
+from features.contract_import import import_folder
+from tests.conftest import _fresh_postgres_database
 
 
 def test_open_store_creates_every_table_at_head(settings: Settings) -> None:
@@ -67,3 +70,30 @@ def test_foreign_keys_are_enforced(settings: Settings) -> None:
             )
     finally:
         engine.dispose()
+
+
+@pytest.fixture
+def postgres_settings(postgres_server: str, tmp_path) -> Iterator[Settings]:
+    """A fresh PostgreSQL store only: what is tested here is PostgreSQL's planner."""
+    for url in _fresh_postgres_database(postgres_server):
+        yield Settings(home=tmp_path / "home", database_url=url)
+
+
+@pytest.mark.postgres
+def test_after_an_import_postgresql_has_fresh_planner_statistics(postgres_settings, small_world):
+    """Without ANALYZE, a freshly loaded national store is planned from no statistics."""
+    import_folder(small_world, postgres_settings)
+    engine = open_store(postgres_settings)
+    try:
+        with engine.connect() as connection:
+            estimated = dict(
+                connection.execute(
+                    sa.text(
+                        "SELECT relname, reltuples FROM pg_class WHERE relname IN "
+                        "('employers', 'inspections', 'findings', 'complaints')"
+                    )
+                ).all()
+            )
+    finally:
+        engine.dispose()
+    assert len(estimated) == 4 and min(estimated.values()) > 0, estimated
