@@ -266,11 +266,31 @@ _FIXED: dict[str, tuple[str, str]] = {
 }
 
 
+#: Directory attributes whose absence is itself a reason (a missing headcount can raise
+#: risk): said as "not recorded", never as a zero.
+_UNRECORDED: dict[str, tuple[str, str]] = {
+    "employees": ("plantilla", "headcount"),
+    "size_band": ("tamaño", "size"),
+    "age_days": ("fecha de registro", "registration date"),
+    "state": ("entidad federativa", "state"),
+    "municipality": ("municipio", "municipality"),
+    "sector2": ("sector SCIAN", "SCIAN sector"),
+    "sector3": ("subsector SCIAN", "SCIAN subsector"),
+    "sector4": ("rama SCIAN", "SCIAN industry group"),
+    "latitude": ("ubicación", "location"),
+    "longitude": ("ubicación", "location"),
+}
+
+
 def sentence(reason: Reason, lang: str = "es") -> str:
     """The reason in plain words, in ``lang`` ("es" or "en")."""
     if lang not in LANGUAGES:
         raise ValueError(f"language must be one of {LANGUAGES}, not {lang!r}")
     name, value = reason.feature, reason.value
+    if value is None and (name in _UNRECORDED or name.startswith("attr_")):
+        attribute = name.removeprefix("attr_")
+        es, en = _UNRECORDED.get(name, (f"atributo {attribute}", attribute))
+        return f"{es}: sin registro" if lang == "es" else f"{en}: not recorded"
     if name in _FIXED:
         template = _FIXED[name][LANGUAGES.index(lang)]
         return template.format(

@@ -93,6 +93,20 @@ def test_categorical_reasons_read_naturally():
     assert sentence(Reason("sector2", 0.2, "56"), "en") == "SCIAN sector 56"
 
 
+@pytest.mark.parametrize(
+    ("feature", "es", "en"),
+    [
+        ("employees", "plantilla: sin registro", "headcount: not recorded"),
+        ("size_band", "tamaño: sin registro", "size: not recorded"),
+        ("attr_women_share", "atributo women_share: sin registro", "women_share: not recorded"),
+    ],
+)
+def test_a_missing_attribute_is_said_to_be_unrecorded_never_zero(feature, es, en):
+    """Most headcounts are missing, and a missing one can raise risk: "0 workers" would lie."""
+    reason = Reason(feature, 0.3, None)
+    assert (sentence(reason, "es"), sentence(reason, "en")) == (es, en)
+
+
 def test_unknown_language_is_refused():
     with pytest.raises(ValueError, match="language"):
         sentence(Reason("rrm_ever", 0.1, 1.0), "fr")
