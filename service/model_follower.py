@@ -15,9 +15,11 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
+from sqlalchemy.engine import make_url
 
 from models.packaging import load_version
 from models.risk_model import RiskModel
@@ -83,6 +85,11 @@ class ModelFollower:
         with self._check_lock:
             served = self._state.served
             now = datetime.now(UTC)
+            missing = self._missing_registry_file()
+            if missing is not None:
+                return self._keep(
+                    served, None, now, f"no model registry at {missing} yet: run `calle train`"
+                )
             try:
                 champion = self._champion_version()
             except MlflowException as error:
@@ -112,6 +119,16 @@ class ModelFollower:
             )
             self._state = FollowerState(fresh, champion, now, None)
             return self._state
+
+    def _missing_registry_file(self) -> Path | None:
+        """The embedded registry's file, if it does not exist yet. Asking MLflow would create
+        it, running MLflow's own migrations from this thread: a service must never write a
+        registry it only reads (and Alembic, process-wide, must not run on two threads)."""
+        url = make_url(self.tracking_uri) if "://" in self.tracking_uri else None
+        if url is None or url.get_backend_name() != "sqlite" or not url.database:
+            return None
+        path = Path(url.database)
+        return None if path.exists() else path
 
     def _champion_version(self) -> str | None:
         client = MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
@@ -154,4 +171,4 @@ class ModelFollower:
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:
-            self._thread.join(timeout=10)
+            self._thread.join(timeout=120)  # a load in progress finishes; none outlives the app

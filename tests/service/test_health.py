@@ -34,7 +34,7 @@ def test_ready_is_503_while_no_model_can_be_loaded(settings, snapshot):
     with TestClient(app) as client:
         wait_for_model(app)
         body = is_problem(client.get("/ready"), 503)
-        assert "no champion" in body["detail"]
+        assert "no model registry" in body["detail"] and "calle train" in body["detail"]
 
 
 def test_ready_is_503_when_the_store_does_not_answer(settings, tmp_path, snapshot):

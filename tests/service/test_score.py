@@ -234,13 +234,14 @@ def test_other_roles_are_403_and_no_key_is_401(serving_client, keys, role, engin
 
 
 def test_without_a_champion_scoring_is_503_and_says_why(settings: Settings, engine, keys):
-    """A fresh CALLE_HOME: its registry holds no model at all."""
+    """A fresh CALLE_HOME has no registry yet; the service says so and does not create one."""
     app = create_app(settings.model_copy(update={"model_poll_seconds": 0.0}))
     with TestClient(app, raise_server_exceptions=False) as client:
         wait_for_model(app)
         response = client.post(SCORE, json={"records": [{}]}, headers=ecms(keys))
         body = is_problem(response, 503)
-        assert "no champion" in body["detail"]
+        assert "no model registry" in body["detail"] and "calle train" in body["detail"]
+    assert not (settings.home / "mlflow.db").exists()
 
 
 def test_records_score_the_same_whatever_the_order_of_their_keys(
