@@ -57,7 +57,7 @@ from service.roles import Role
 from training.config import parse_config
 from training.experiment import train
 from training.registry import promote
-from training.scoring import model_attribute_kinds, score_population
+from training.scoring import score_population
 
 CALLE = str(Path(sys.executable).with_name("calle"))
 MLFLOW = str(Path(sys.executable).with_name("mlflow"))
@@ -297,7 +297,7 @@ def _score_records(engine: sa.Engine, tracking_uri: str, work: Path) -> tuple[Pa
     model = load_version(tracking_uri, "employer-risk", "1")
     frames = load_frames(engine)
     as_of = frames.last_event_day()
-    features = feature_matrix(frames, as_of, model.categories, model_attribute_kinds(model))
+    features = feature_matrix(frames, as_of, model.categories, model.attribute_kinds)
     sample = features.sample(SCORE_ROWS, random_state=0)
     records = as_records(sample).replace({np.nan: None}).to_dict(orient="records")
     calle_body, mlflow_body = work / "score-calle.json", work / "score-mlflow.json"

@@ -42,10 +42,13 @@ class FeatureEncoder:
     def columns(self) -> list[str]:
         return self.numeric + self.categorical
 
-    def transform(self, features: pd.DataFrame) -> pd.DataFrame:
+    def _require_columns(self, features: pd.DataFrame) -> None:
         missing = [c for c in self.columns if c not in features.columns]
         if missing:
             raise KeyError(f"feature matrix lacks {missing[:5]}{'…' if len(missing) > 5 else ''}")
+
+    def transform(self, features: pd.DataFrame) -> pd.DataFrame:
+        self._require_columns(features)
         out = features[self.numeric].astype(np.float64)
         for name in self.categorical:
             values = features[name].astype("string")
@@ -66,9 +69,7 @@ class FeatureEncoder:
         frozen levels, missing is NaN), built once for all targets instead of once per
         target and call: the cost that dominates scoring small batches.
         """
-        missing = [c for c in self.columns if c not in features.columns]
-        if missing:
-            raise KeyError(f"feature matrix lacks {missing[:5]}{'…' if len(missing) > 5 else ''}")
+        self._require_columns(features)
         out = np.empty((len(features), len(self.columns)), dtype=np.float64)
         for j, name in enumerate(self.numeric):
             out[:, j] = features[name].to_numpy(dtype=np.float64, na_value=np.nan)

@@ -107,6 +107,12 @@ class RiskModel:
     def categories(self) -> list[str]:
         return [t for t in self.targets if t != OVERALL]
 
+    @property
+    def attribute_kinds(self) -> dict[str, str]:
+        """The ``attr_*`` features the model was trained with, and their kinds: what
+        ``feature_matrix`` needs to build the columns this model reads."""
+        return {s.name: str(s.kind) for s in self.specs if s.name.startswith("attr_")}
+
     def predict(self, features: pd.DataFrame) -> pd.DataFrame:
         """Calibrated probabilities, one column per target, indexed like ``features``."""
         encoded = self.encoder.matrix(features)

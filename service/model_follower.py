@@ -26,6 +26,7 @@ from models.risk_model import RiskModel
 
 log = logging.getLogger(__name__)
 
+#: The alias the promotion gate moves (training.registry.CHAMPION).
 CHAMPION = "champion"
 
 

@@ -29,15 +29,17 @@ log = logging.getLogger(__name__)
 class PeerRateCache:
     def __init__(self, max_age_seconds: float) -> None:
         self.max_age_seconds = max_age_seconds
-        self._entries: dict[tuple[date, tuple[str, ...]], tuple[float, PeerRateTables]] = {}
+        #: (as-of date, categories), when computed, the tables: the newest request's only
+        self._entry: tuple[tuple[date, tuple[str, ...]], float, PeerRateTables] | None = None
         self._lock = threading.Lock()  # one computation at a time; the others wait for it
 
     def get(self, engine: sa.Engine, as_of: date, categories: list[str]) -> PeerRateTables:
         key = (as_of, tuple(categories))
         with self._lock:
-            found = self._entries.get(key)
-            if found is not None and time.monotonic() - found[0] < self.max_age_seconds:
-                return found[1]
+            if self._entry is not None:
+                found, computed, tables = self._entry
+                if found == key and time.monotonic() - computed < self.max_age_seconds:
+                    return tables
             started = time.monotonic()
             tables = population_peer_rates(load_frames(engine, PEER_RATE_TABLES), as_of, categories)
             log.info(
@@ -45,9 +47,9 @@ class PeerRateCache:
                 as_of,
                 time.monotonic() - started,
             )
-            self._entries = {key: (time.monotonic(), tables)}  # the newest date only
+            self._entry = (key, time.monotonic(), tables)
             return tables
 
     def clear(self) -> None:
         with self._lock:
-            self._entries = {}
+            self._entry = None

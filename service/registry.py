@@ -22,13 +22,12 @@ from calle.settings import Settings
 from service.auth import require
 from service.dependencies import FollowerDep, SettingsDep
 from service.keys import ApiKey
+from service.model_follower import CHAMPION
 from service.problems import Problem, problem_responses
 from service.roles import Role
 
 #: The name `calle train` registers under (training.config.TrainConfig.registered_model).
 MODEL_NAME = "employer-risk"
-#: The alias the promotion gate moves (training.registry.CHAMPION).
-CHAMPION = "champion"
 #: The overall target, whose metrics are the headline ones.
 OVERALL = "any"
 GATE_PREFIX = "gate."

@@ -186,11 +186,8 @@ def _records_frame(records: list[dict[str, Any]], model: RiskModel) -> pd.DataFr
         frame: dict[str, object] = {}
         for spec in model.specs:
             values = columns.get(spec.name)
-            if values is None:
-                frame[spec.name] = np.full(
-                    len(records), np.nan if spec.kind == Kind.NUMERIC else None
-                )
-                continue
+            if values is None:  # a feature no record carries: missing everywhere
+                values = [None] * len(records)
             kind = pd.api.types.infer_dtype(values, skipna=True)
             if spec.kind == Kind.NUMERIC and kind in _NUMBERS:
                 frame[spec.name] = np.asarray(values).astype(np.float64)
@@ -279,9 +276,10 @@ def _store_features(
 ) -> pd.DataFrame:
     """The workplaces' features as of ``as_of``, in request order; 422 naming unknown ids."""
     frames = load_frames_for(engine, employer_ids)
-    kinds = {s.name: str(s.kind) for s in model.specs if s.name.startswith("attr_")}
     tables = peer_rates.get(engine, as_of, model.categories)
-    matrix = feature_matrix(frames, as_of, model.categories, kinds, peer_rates=tables)
+    matrix = feature_matrix(
+        frames, as_of, model.categories, model.attribute_kinds, peer_rates=tables
+    )
     known = set(frames.employers["employer_id"])
     errors = []
     for i, employer_id in enumerate(employer_ids):
@@ -358,22 +356,21 @@ def score(
     peer_rates: PeerRatesDep,
 ) -> Response:
     tomorrow = datetime.now(UTC).date() + timedelta(days=1)
-    as_of = None
-    if body.employer_ids is not None:
-        as_of = body.as_of or tomorrow
-        audited: dict[str, Any] = {"employer_ids": body.employer_ids, "as_of": as_of}
-    else:
-        audited = {"records": [r.get(RECORD_ID) for r in body.records or []]}
+    by_id = body.employer_ids is not None
+    as_of = (body.as_of or tomorrow) if by_id else None
+    records = body.records or []
+    ids: list[str | None] = (
+        list(body.employer_ids or []) if by_id else [r.get(RECORD_ID) for r in records]
+    )
+    audited: dict[str, Any] = {"employer_ids": ids, "as_of": as_of} if by_id else {"records": ids}
     try:
         served = _served(follower)
-        if body.employer_ids is not None and as_of is not None:
+        if as_of is not None:
             if as_of > tomorrow:
                 raise Problem.invalid("body", "as_of", f"may not be after tomorrow ({tomorrow})")
-            ids: list[str | None] = list(body.employer_ids)
-            features = _store_features(engine, peer_rates, served.model, body.employer_ids, as_of)
+            employer_ids = body.employer_ids or []
+            features = _store_features(engine, peer_rates, served.model, employer_ids, as_of)
         else:
-            records = body.records or []
-            ids = [r.get(RECORD_ID) for r in records]  # type: ignore[misc]
             features = _records_frame(records, served.model)
         results = _results(served.model.predict(features), served.model, ids)
     except Problem as problem:

@@ -92,7 +92,7 @@ def score_population(
         frames = load_frames(engine)
         if as_of is None:
             as_of = frames.last_event_day() + timedelta(days=1)
-        features = feature_matrix(frames, as_of, model.categories, model_attribute_kinds(model))
+        features = feature_matrix(frames, as_of, model.categories, model.attribute_kinds)
         scores = rank_scores(model.predict(features))
         snapshot = Snapshot(
             snapshot_id=f"{as_of:%Y%m%d}-{uuid.uuid4().hex[:8]}",
@@ -131,11 +131,6 @@ def explain(model: RiskModel, features: pd.DataFrame) -> dict[str, list[str]]:
             texts += [reasons_json(r) for r in top_reasons(model, chunk, target)]
         out[target] = texts
     return out
-
-
-def model_attribute_kinds(model: RiskModel) -> dict[str, str]:
-    """The ``attr_*`` features the model was trained with, and their kinds."""
-    return {s.name: str(s.kind) for s in model.specs if s.name.startswith("attr_")}
 
 
 #: The directory columns stored beside each score, for filtered rankings.

@@ -23,7 +23,6 @@ from models.risk_model import RiskModel
 from service.app import create_app
 from service.roles import Role
 from tests.service.conftest import TrainedRegistry, audit_rows, bearer, is_problem, wait_for_model
-from training.scoring import model_attribute_kinds
 
 SCORE = "/api/v1/score"
 AS_OF = date(2023, 1, 1)  # inside the small world's history: later events exist
@@ -36,7 +35,7 @@ def champion(trained_registry: TrainedRegistry) -> RiskModel:
 
 def population_features(engine: sa.Engine, model: RiskModel, as_of: date) -> pd.DataFrame:
     frames = load_frames(engine)
-    return feature_matrix(frames, as_of, model.categories, model_attribute_kinds(model))
+    return feature_matrix(frames, as_of, model.categories, model.attribute_kinds)
 
 
 def expected(model: RiskModel, features: pd.DataFrame) -> dict[str, dict[str, float]]:
