@@ -138,6 +138,28 @@ def _snapshot(connection: sa.Connection, cursor: dict[str, Any] | None) -> Snaps
     return snapshot
 
 
+def _sector_range(prefix: str) -> tuple[str, str | None]:
+    """The codes starting with ``prefix`` as a range, ``low <= code < high``: SCIAN codes are
+    digits, so this holds in any collation, and unlike ``LIKE 'p%'`` it is checked inside
+    the ranking indexes (``high`` is None for an all-9 prefix: nothing sorts above it)."""
+    if set(prefix) == {"9"}:
+        return prefix, None
+    return prefix, str(int(prefix) + 1).zfill(len(prefix))
+
+
+def _filtered(query: sa.Select, filters: dict[str, Any], columns: tuple[str, ...]) -> sa.Select:
+    scores = schema.snapshot_scores
+    for column in columns:
+        if filters.get(column) is not None:
+            query = query.where(scores.c[column] == filters[column])
+    if filters.get("sector") is not None:
+        low, high = _sector_range(filters["sector"])
+        query = query.where(scores.c.sector >= low)
+        if high is not None:
+            query = query.where(scores.c.sector < high)
+    return query
+
+
 def _query(
     snapshot_id: str,
     category: str,
@@ -146,8 +168,30 @@ def _query(
     after: int,
     limit: int,
 ) -> sa.Select:
+    """The page's rows: one index walk in rank order, or, for an office, one per state and
+    municipality of its area, merged by rank (each reads at most a page of its own index)."""
     scores, employers = schema.snapshot_scores, schema.employers
-    query = (
+    walk = (
+        sa.select(scores.c.employer_id, scores.c.rank)
+        .where(
+            scores.c.snapshot_id == snapshot_id,
+            scores.c.target == category,
+            scores.c.rank > after,
+        )
+        .order_by(scores.c.rank)
+        .limit(limit + 1)
+    )
+    walk = _filtered(walk, filters, ("state", "municipality", "size_band"))
+    if area is None:
+        page = walk.subquery("page")
+    else:
+        # a workplace in a covered state and a covered municipality of it comes once: UNION
+        branches = [walk.where(scores.c.state == state).subquery() for state in area.states] + [
+            walk.where(scores.c.municipality == municipality).subquery()
+            for municipality in area.municipalities
+        ]
+        page = sa.union(*(sa.select(b.c.employer_id, b.c.rank) for b in branches)).subquery("page")
+    return (
         sa.select(
             scores.c.employer_id,
             employers.c.name,
@@ -160,29 +204,19 @@ def _query(
             scores.c.percentile,
             scores.c.reasons,
         )
-        .join(employers, employers.c.employer_id == scores.c.employer_id)
-        .where(
-            scores.c.snapshot_id == snapshot_id,
-            scores.c.target == category,
-            scores.c.rank > after,
+        .select_from(page)
+        .join(
+            scores,
+            sa.and_(
+                scores.c.snapshot_id == snapshot_id,
+                scores.c.target == category,
+                scores.c.employer_id == page.c.employer_id,
+            ),
         )
-        .order_by(scores.c.rank)
+        .join(employers, employers.c.employer_id == page.c.employer_id)
+        .order_by(page.c.rank)
         .limit(limit + 1)
     )
-    # filter on the directory columns stored beside each score: their indexes end in rank
-    for column in ("state", "municipality", "size_band"):
-        if filters.get(column) is not None:
-            query = query.where(scores.c[column] == filters[column])
-    if filters.get("sector") is not None:
-        query = query.where(scores.c.sector.startswith(filters["sector"], autoescape=True))
-    if area is not None:
-        covered = []
-        if area.states:
-            covered.append(scores.c.state.in_(area.states))
-        if area.municipalities:
-            covered.append(scores.c.municipality.in_(area.municipalities))
-        query = query.where(sa.or_(*covered))
-    return query
 
 
 def _office_area(areas: OfficeAreas | None, office: str | None) -> OfficeArea | None:

@@ -171,10 +171,18 @@ snapshot_scores = sa.Table(
     sa.ForeignKeyConstraint(
         ["snapshot_id"], ["score_snapshots.snapshot_id"], name="fk_snapshot_scores_snapshot"
     ),
-    sa.Index("ix_snapshot_scores_rank", "snapshot_id", "target", "rank"),
-    sa.Index("ix_snapshot_scores_state_rank", "snapshot_id", "target", "state", "rank"),
+    # filters are checked inside these indexes, after rank (migration 0005)
     sa.Index(
-        "ix_snapshot_scores_municipality_rank", "snapshot_id", "target", "municipality", "rank"
+        "ix_snapshot_scores_rank",
+        *("snapshot_id", "target", "rank", "state", "municipality", "sector", "size_band"),
+    ),
+    sa.Index(
+        "ix_snapshot_scores_state_rank",
+        *("snapshot_id", "target", "state", "rank", "sector", "size_band"),
+    ),
+    sa.Index(
+        "ix_snapshot_scores_municipality_rank",
+        *("snapshot_id", "target", "municipality", "rank", "sector", "size_band"),
     ),
 )
 

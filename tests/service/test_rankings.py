@@ -6,6 +6,7 @@ from calle.config_files import ConfigError
 from calle.store import open_store
 from features.contract_import import import_folder
 from service.app import create_app
+from service.rankings import _sector_range
 from service.roles import Role
 from tests.service.conftest import (
     EMPLOYERS,
@@ -118,6 +119,17 @@ def test_filters_keep_exactly_the_matching_workplaces(client, planner, snapshot,
         assert keep(row)
 
 
+@pytest.mark.parametrize(
+    ("prefix", "low", "high"),
+    [("3363", "3363", "3364"), ("3369", "3369", "3370"), ("09", "09", "10"), ("99", "99", None)],
+)
+def test_a_sector_prefix_is_the_range_of_codes_it_starts(prefix, low, high):
+    assert _sector_range(prefix) == (low, high)
+    codes = ["0999", "09", "091", "10", "3363", "336390", "3364", "33699", "3370", "99", "999999"]
+    inside = [c for c in codes if c >= low and (high is None or c < high)]
+    assert inside == [c for c in codes if c.startswith(prefix)]
+
+
 def test_a_filter_nothing_matches_is_an_empty_page(client, planner, snapshot):
     page = client.get(RANKINGS, headers=planner, params={"sector": "99"}).json()
     assert page["items"] == [] and page["next_cursor"] is None
@@ -221,6 +233,10 @@ states = ["01"]
 [offices."OF-MIX"]
 states = ["19"]
 municipalities = ["11001"]
+
+[offices."OF-OVERLAP"]
+states = ["11"]
+municipalities = ["11001", "19002"]
 """
 
 
@@ -238,6 +254,8 @@ def office_client(settings, engine, tmp_path):
     [
         ("OF-01", lambda e: e["state"] == "01"),
         ("OF-MIX", lambda e: e["state"] == "19" or e["municipality"] == "11001"),
+        # 11001 lies in state 11: its workplaces come once, not once per way the area covers them
+        ("OF-OVERLAP", lambda e: e["state"] == "11" or e["municipality"] == "19002"),
     ],
 )
 def test_the_office_filter_keeps_the_office_s_area_in_rank_order(
@@ -256,7 +274,7 @@ def test_the_office_filter_keeps_the_office_s_area_in_rank_order(
 def test_an_unknown_office_is_422_naming_the_known_ones(office_client, planner, snapshot):
     body = is_problem(office_client.get(RANKINGS, headers=planner, params={"office": "X"}), 422)
     [error] = body["errors"]
-    assert error["field"] == "office" and "OF-01, OF-MIX" in error["reason"]
+    assert error["field"] == "office" and "OF-01, OF-MIX, OF-OVERLAP" in error["reason"]
 
 
 def test_without_office_areas_the_office_filter_is_422(client, planner, snapshot):
