@@ -326,23 +326,44 @@ def revoke(
 def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port.")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=64,
+            help="Worker processes answering requests (about one per core): each loads "
+            "the model and follows the registry on its own; /metrics counts them all.",
+        ),
+    ] = 1,
 ) -> None:
     """Run the HTTP service (rankings, audit; /health, /ready; docs at /docs) with uvicorn."""
     import uvicorn
 
     from calle.store import open_store
-    from service.app import create_app
+    from service.metrics import prepare_worker_metrics
 
     settings = _settings()
     open_store(settings).dispose()  # a bad store URL ends here in one line, not in a traceback
-    typer.echo(f"CALLE service on http://{host}:{port} (API docs at /docs); Ctrl-C stops it")
-    uvicorn.run(
-        create_app(settings),
-        host=host,
-        port=port,
-        log_config=None,  # keep CALLE's log format (configured by _settings)
-        log_level=settings.log_level.lower(),
+    plural = "s" if workers > 1 else ""
+    typer.echo(
+        f"CALLE service on http://{host}:{port} with {workers} worker{plural} "
+        "(API docs at /docs); Ctrl-C stops it"
     )
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_config": None,  # keep CALLE's log format (configured by _settings)
+        "log_level": settings.log_level.lower(),
+    }
+    if workers == 1:
+        from service.app import create_app
+
+        uvicorn.run(create_app(settings), **options)
+        return
+    # the workers are fresh processes: they build the app from the same environment
+    prepare_worker_metrics(settings.home / "run" / "metrics")
+    uvicorn.run("service.asgi:app", factory=True, workers=workers, **options)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -6,13 +6,21 @@ the model follower; alert on the second to learn that a new champion did not loa
 Each app has its own registry (no process-wide state), so two apps in one process, as
 in the tests, count separately. The snapshot figures are read from the store when
 Prometheus scrapes, so they are never stale.
+
+With ``calle serve --workers N`` a scrape reaches one worker at random, so request counts
+and latencies are kept in prometheus_client's multiprocess files (a directory the serving
+command empties and names in ``PROMETHEUS_MULTIPROC_DIR`` before the workers start) and
+every scrape sums all workers; the model figures are those of the worker that answers.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 
 import sqlalchemy as sa
@@ -24,7 +32,9 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from prometheus_client import values as metric_values
 from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -90,21 +100,43 @@ class _SnapshotCollector(Collector):
         )
 
 
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def prepare_worker_metrics(directory: Path) -> None:
+    """An empty directory for the workers' shared counts, named in the environment the
+    workers inherit (counts of an earlier run would otherwise be summed in)."""
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    os.environ[MULTIPROCESS_DIR] = str(directory)
+
+
+def _shared_across_processes() -> bool:
+    """Whether this process's counters live in the multiprocess files: prometheus_client
+    decides when it is first imported, by the environment."""
+    return bool(getattr(metric_values.ValueClass, "_multiprocess", False))
+
+
 class ServiceMetrics:
     def __init__(self, app: FastAPI) -> None:
         self.registry = CollectorRegistry()
+        shared = _shared_across_processes()
+        # shared counters are exposed through the files, not through an app's registry
+        own = None if shared else self.registry
         self.requests = Counter(
             "calle_requests",
             "HTTP requests answered, by route template and status.",
             ["method", "route", "status"],
-            registry=self.registry,
+            registry=own,
         )
         self.latency = Histogram(
             "calle_request_seconds",
             "Time to answer, by route template.",
             ["method", "route"],
-            registry=self.registry,
+            registry=own,
         )
+        if shared:
+            MultiProcessCollector(self.registry)
         self.registry.register(_SnapshotCollector(app))
 
 

@@ -22,7 +22,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_service(settings: Settings, timeout: float = 60, ready: bool = False) -> Iterator[str]:
+def running_service(
+    settings: Settings, timeout: float = 60, ready: bool = False, workers: int = 1
+) -> Iterator[str]:
     """The base URL of a `calle serve` over ``settings``' store and registry, answering
     /health (and /ready too, if ``ready``)."""
     port = free_port()
@@ -37,7 +39,10 @@ def running_service(settings: Settings, timeout: float = 60, ready: bool = False
     log = settings.home / "serve.log"  # a file, not a pipe: an unread pipe fills and blocks
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "calle.cli", "serve", "--port", str(port)],
+            [
+                *(sys.executable, "-m", "calle.cli", "serve"),
+                *("--port", str(port), "--workers", str(workers)),
+            ],
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,
