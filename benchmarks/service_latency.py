@@ -8,13 +8,14 @@
 2. A model is trained and promoted on a small world of the same generator (the serving cost
    does not depend on how the model was trained), and ``calle score`` scores every workplace
    of the big world into a snapshot, reasons included: the snapshot the service ranks from.
-3. ``calle serve`` runs in its own process (one uvicorn worker, access log off) and wrk, a C
+3. ``calle serve --workers`` runs in its own processes (``--workers``, default 2: one per
+   core of the reference machine; access log off) and wrk, a C
    load generator, sends it requests over loopback for ``--seconds`` per scenario from 1, 10
    and 50 concurrent connections: filtered top-100 rankings (rotating over every state and
    every office), employer risk with reasons (rotating over 2,000 workplaces), and
    ``POST /score`` with 1,000 feature records.
 4. The baseline, in the same run: ``mlflow models serve`` of the same registered version
-   (``--env-manager local``, one worker), scoring the same 1,000 records at the same
+   (``--env-manager local``, as many workers), scoring the same 1,000 records at the same
    concurrency.
 
 Every request is checked: wrk counts non-2xx answers and any is reported as an error.
@@ -332,7 +333,9 @@ def _warm_store(url: str) -> None:
     print(f"store read into the page cache in {time.perf_counter() - started:.0f} s", flush=True)
 
 
-def measure(settings: Settings, world: Path, work: Path, seconds: int) -> list[LoadResult]:
+def measure(
+    settings: Settings, world: Path, work: Path, seconds: int, workers: int
+) -> list[LoadResult]:
     lua = work / "lua"
     lua.mkdir(exist_ok=True)
     (lua / "rotate.lua").write_text(ROTATING_GET)
@@ -382,7 +385,8 @@ def measure(settings: Settings, world: Path, work: Path, seconds: int) -> list[L
         "CALLE_LOG_LEVEL": "WARNING",  # no access log line per request
     }
     print(f"calle serve on {base}, store {make_url(url).database}", flush=True)
-    with _server([CALLE, "serve", "--port", str(port)], env, f"{base}/ready", home / "serve.log"):
+    serve = [CALLE, "serve", "--port", str(port), "--workers", str(workers)]
+    with _server(serve, env, f"{base}/ready", home / "serve.log"):
         for concurrency in (1, 10, 50):
             results.append(
                 _wrk(
@@ -424,7 +428,16 @@ def measure(settings: Settings, world: Path, work: Path, seconds: int) -> list[L
     base = f"http://127.0.0.1:{port}"
     print(f"mlflow models serve on {base}")
     mlflow_serve = [MLFLOW, "models", "serve", "-m", "models:/employer-risk/1"]
-    mlflow_serve += ["--env-manager", "local", "-p", str(port), "-h", "127.0.0.1", "-w", "1"]
+    mlflow_serve += [
+        "--env-manager",
+        "local",
+        "-p",
+        str(port),
+        "-h",
+        "127.0.0.1",
+        "-w",
+        str(workers),
+    ]
     with _server(
         mlflow_serve,
         {"MLFLOW_TRACKING_URI": tracking_uri},
@@ -480,6 +493,9 @@ def main() -> None:
     parser.add_argument("--engine", choices=["postgresql", "sqlite"], default="postgresql")
     parser.add_argument("--seconds", type=int, default=20, help="per scenario and concurrency")
     parser.add_argument("--work", type=Path, default=Path(".calle/bench-service"))
+    parser.add_argument(
+        "--workers", type=int, default=2, help="worker processes, for both servers (one per core)"
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--fresh", action="store_true", help="rebuild the store and snapshot")
     parser.add_argument(
@@ -491,7 +507,7 @@ def main() -> None:
     settings, world, setup = prepare(args.employers, args.years, args.engine, args.work, args.fresh)
     if args.prepare_only:
         return
-    results = measure(settings, world, args.work, args.seconds)
+    results = measure(settings, world, args.work, args.seconds, args.workers)
     _report(results, args.employers, args.engine)
     if args.json:
         args.json.write_text(
