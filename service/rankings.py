@@ -39,6 +39,9 @@ OVERALL = "any"
 _SECTOR_PREFIX = re.compile(r"\d{1,6}")
 
 ENDPOINT = "/api/v1/rankings"
+#: An office area of up to this many states and municipalities is read as one index walk
+#: per state and municipality, merged; a larger one as one walk of the overall ranking.
+MAX_MERGED_WALKS = 8
 
 
 class RankedEmployer(BaseModel):
@@ -185,6 +188,16 @@ def _query(
     walk = _filtered(walk, filters, ("state", "municipality", "size_band"))
     if area is None:
         page = walk.subquery("page")
+    elif len(area.states) + len(area.municipalities) > MAX_MERGED_WALKS:
+        # a large area (a state's hundreds of municipalities) covers a large share: one
+        # walk of the overall ranking, its state and municipality checked in the index,
+        # reaches 100 of them soon; hundreds of merged walks would cost more to plan
+        covered = []
+        if area.states:
+            covered.append(scores.c.state.in_(area.states))
+        if area.municipalities:
+            covered.append(scores.c.municipality.in_(area.municipalities))
+        page = walk.where(sa.or_(*covered)).subquery("page")
     else:
         # a workplace in a covered state and a covered municipality of it comes once: UNION
         branches = [walk.where(scores.c.state == state).subquery() for state in area.states] + [

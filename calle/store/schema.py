@@ -171,18 +171,24 @@ snapshot_scores = sa.Table(
     sa.ForeignKeyConstraint(
         ["snapshot_id"], ["score_snapshots.snapshot_id"], name="fk_snapshot_scores_snapshot"
     ),
-    # filters are checked inside these indexes, after rank (migration 0005)
+    # filters are checked inside these indexes, after rank, and a walk reads the employer id
+    # from them too (migration 0005)
     sa.Index(
         "ix_snapshot_scores_rank",
         *("snapshot_id", "target", "rank", "state", "municipality", "sector", "size_band"),
+        "employer_id",
     ),
     sa.Index(
         "ix_snapshot_scores_state_rank",
-        *("snapshot_id", "target", "state", "rank", "sector", "size_band"),
+        *("snapshot_id", "target", "state", "rank", "sector", "size_band", "employer_id"),
     ),
     sa.Index(
         "ix_snapshot_scores_municipality_rank",
-        *("snapshot_id", "target", "municipality", "rank", "sector", "size_band"),
+        *("snapshot_id", "target", "municipality", "rank", "sector", "size_band", "employer_id"),
+    ),
+    sa.Index(
+        "ix_snapshot_scores_sector_rank",
+        *("snapshot_id", "target", "sector", "state", "rank", "size_band", "employer_id"),
     ),
 )
 

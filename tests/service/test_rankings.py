@@ -1,12 +1,15 @@
+import tomllib
+
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from calle.config_files import ConfigError
+from calle.offices import OfficeAreas
 from calle.store import open_store
 from features.contract_import import import_folder
 from service.app import create_app
-from service.rankings import _sector_range
+from service.rankings import MAX_MERGED_WALKS, _sector_range
 from service.roles import Role
 from tests.service.conftest import (
     EMPLOYERS,
@@ -237,7 +240,11 @@ municipalities = ["11001"]
 [offices."OF-OVERLAP"]
 states = ["11"]
 municipalities = ["11001", "19002"]
-"""
+
+[offices."OF-WIDE"]
+states = ["01"]
+municipalities = ["11001", {}]
+""".format(", ".join(f'"19{n:03d}"' for n in range(2, 40)))
 
 
 @pytest.fixture
@@ -256,6 +263,8 @@ def office_client(settings, engine, tmp_path):
         ("OF-MIX", lambda e: e["state"] == "19" or e["municipality"] == "11001"),
         # 11001 lies in state 11: its workplaces come once, not once per way the area covers them
         ("OF-OVERLAP", lambda e: e["state"] == "11" or e["municipality"] == "19002"),
+        # more codes than MAX_MERGED_WALKS: read as one walk of the overall ranking
+        ("OF-WIDE", lambda e: e["state"] == "01" or e["municipality"] in ("11001", "19002")),
     ],
 )
 def test_the_office_filter_keeps_the_office_s_area_in_rank_order(
@@ -274,7 +283,7 @@ def test_the_office_filter_keeps_the_office_s_area_in_rank_order(
 def test_an_unknown_office_is_422_naming_the_known_ones(office_client, planner, snapshot):
     body = is_problem(office_client.get(RANKINGS, headers=planner, params={"office": "X"}), 422)
     [error] = body["errors"]
-    assert error["field"] == "office" and "OF-01, OF-MIX, OF-OVERLAP" in error["reason"]
+    assert error["field"] == "office" and "OF-01, OF-MIX, OF-OVERLAP, OF-WIDE" in error["reason"]
 
 
 def test_without_office_areas_the_office_filter_is_422(client, planner, snapshot):
@@ -297,3 +306,8 @@ def test_a_bad_office_file_stops_the_app_naming_the_field(settings, tmp_path, te
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError, match=named):
         create_app(settings.model_copy(update={"offices_file": path}))
+
+
+def test_the_wide_office_is_wider_than_the_merged_walks():
+    area = OfficeAreas.model_validate(tomllib.loads(OFFICES_TOML)).offices["OF-WIDE"]
+    assert len(area.states) + len(area.municipalities) > MAX_MERGED_WALKS
