@@ -6,6 +6,7 @@ import functools
 import json
 import sys
 from collections.abc import Callable
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -55,6 +56,16 @@ def _store_label() -> str:
         return sa.engine.make_url(url).render_as_string(hide_password=True)
     except Exception:  # the URL itself is what is wrong
         return "the configured store"
+
+
+def _as_of_date(as_of: str | None) -> date | None:
+    """The ``--as-of`` option's day (None when not given)."""
+    try:
+        return date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        raise typer.BadParameter(
+            f"{as_of!r} is not a date YYYY-MM-DD", param_hint="--as-of"
+        ) from None
 
 
 def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -218,17 +229,10 @@ def score_(
     ),
 ) -> None:
     """Score every workplace with the champion and store a snapshot."""
-    from datetime import date
-
     from training.scoring import score_population, write_scores
 
     settings = _settings()
-    try:
-        day = date.fromisoformat(as_of) if as_of else None
-    except ValueError:
-        raise typer.BadParameter(
-            f"{as_of!r} is not a date YYYY-MM-DD", param_hint="--as-of"
-        ) from None
+    day = _as_of_date(as_of)
     if out is not None and out.suffix not in (".csv", ".parquet"):
         raise typer.BadParameter("write a .csv or .parquet file", param_hint="--out")
     snapshot = score_population(settings, day, model)
@@ -238,6 +242,113 @@ def score_(
     )
     if out is not None:
         typer.echo(f"scores written to {write_scores(snapshot, out)}")
+
+
+@app.command("plan")
+@reports_errors
+def plan_(
+    capacity: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--capacity",
+            help="OFFICE=VISITS, repeatable: plan these offices (areas from the office file) "
+            "with these capacities; default: every office of the file that has a capacity.",
+        ),
+    ] = None,
+    category: Annotated[
+        str, typer.Option("--category", help="Rank by this category (`any`: overall).")
+    ] = "any",
+    include: Annotated[
+        list[str] | None,
+        typer.Option("--include", help="A workplace that must be visited; repeatable."),
+    ] = None,
+    open_remediations: Annotated[
+        bool,
+        typer.Option(
+            "--open-remediations/--no-open-remediations",
+            help="Make workplaces with an open remediation mandatory.",
+        ),
+    ] = True,
+    exclude_days: Annotated[
+        int,
+        typer.Option(
+            "--exclude-inspected-days", min=0, max=3650, help="Leave out recent inspections."
+        ),
+    ] = 180,
+    exploration: Annotated[
+        float,
+        typer.Option("--exploration", min=0.0, max=1.0, help="Share drawn at random per office."),
+    ] = 0.10,
+    seed: Annotated[
+        int | None, typer.Option("--seed", min=0, max=2**31 - 1, help="Default: from the request.")
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="The plan's day, YYYY-MM-DD; default: today.")
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Write the plan as CSV: office, employer_id, rank, score, selection, "
+            "selection_probability.",
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
+) -> None:
+    """Build an inspection plan from the latest snapshot and store it (same request, same plan)."""
+    from calle.offices import load_office_areas
+    from calle.store import open_store
+    from service.planning import OfficeRequest, PlanRequest, build_plan, plan_csv
+    from service.problems import Problem
+
+    settings = _settings()
+    offices: dict[str, OfficeRequest] | None = None
+    if capacity:
+        offices = {}
+        for item in capacity:
+            office, _, visits = item.rpartition("=")
+            if not office or not visits.strip().isdigit():
+                raise typer.BadParameter(f"{item!r} is not OFFICE=VISITS", param_hint="--capacity")
+            offices[office.strip()] = OfficeRequest(capacity=int(visits))
+    day = _as_of_date(as_of)
+    request = PlanRequest(
+        offices=offices,
+        category=category,
+        must_include=include or [],
+        include_open_remediations=open_remediations,
+        exclude_inspected_within_days=exclude_days,
+        exploration_share=exploration,
+        seed=seed,
+        as_of=day,
+    )
+    areas = load_office_areas(settings.offices_file)
+    engine = open_store(settings)
+    try:
+        plan, made = build_plan(engine, request, areas, created_by="cli")
+    except Problem as problem:
+        reasons = "; ".join(f"{e.field}: {e.reason}" for e in problem.errors or [])
+        raise ValueError(reasons or problem.detail) from None
+    finally:
+        engine.dispose()
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(plan_csv(plan), encoding="utf-8")
+    if as_json:
+        typer.echo(plan.model_dump_json(indent=2))
+        return
+    state = "made" if made else "already stored"
+    typer.echo(
+        f"plan {plan.plan_id} ({state}): {len(plan.visits):,} visits, snapshot "
+        f"{plan.snapshot_id} (model version {plan.model_version}), category {plan.category}, "
+        f"as of {plan.as_of}, seed {plan.seed}"
+    )
+    header = ("office", "capacity", "mandatory", "model", "exploration", "shortfall")
+    rows = [header] + [(o.office, *(str(getattr(o, k)) for k in header[1:])) for o in plan.offices]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    for row in rows:
+        typer.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    if out is not None:
+        typer.echo(f"plan written to {out}")
 
 
 keys_app = typer.Typer(

@@ -9,6 +9,7 @@ a TOML or YAML file named by ``CALLE_OFFICES_FILE``::
 
     [offices."OF-14B"]
     municipalities = ["14002", "14004"]
+    capacity = 25          # optional: visits per plan (``calle plan``, POST /plans)
 
 ``calle world`` writes such a file (``offices.toml``) for the offices of its world. A
 workplace may fall in more than one office's area (an office covering a state and another
@@ -32,6 +33,12 @@ class OfficeArea(BaseModel):
 
     states: tuple[str, ...] = Field(default=(), description="State codes covered whole.")
     municipalities: tuple[str, ...] = Field(default=(), description="Municipality codes.")
+    capacity: int | None = Field(
+        default=None,
+        ge=0,
+        le=1_000_000,
+        description="Visits a plan gives the office unless the plan request says otherwise.",
+    )
 
     @model_validator(mode="after")
     def _covers_something(self) -> OfficeArea:
@@ -69,7 +76,7 @@ def load_office_areas(path: Path | None) -> OfficeAreas | None:
     return validate(OfficeAreas, read_config_file(path), str(path))
 
 
-def render_office_areas(areas: dict[str, dict[str, list[str]]]) -> str:
+def render_office_areas(areas: dict[str, dict[str, list[str] | int]]) -> str:
     """A TOML file of office areas (the format :func:`load_office_areas` reads)."""
     lines = [
         "# Office areas: which states and municipalities each inspection office covers.",
@@ -80,5 +87,9 @@ def render_office_areas(areas: dict[str, dict[str, list[str]]]) -> str:
         for key in ("states", "municipalities"):
             values = areas[office].get(key) or []
             if values:
+                assert isinstance(values, list)
                 lines.append(f"{key} = [" + ", ".join(f'"{v}"' for v in values) + "]")
+        capacity = areas[office].get("capacity")
+        if capacity is not None:
+            lines.append(f"capacity = {capacity}")
     return "\n".join(lines) + "\n"

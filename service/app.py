@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from calle.offices import load_office_areas
 from calle.settings import Settings
 from calle.store import open_store
-from service import audit, employers, events, health, metrics, rankings, registry, score
+from service import audit, employers, events, health, metrics, plans, rankings, registry, score
 from service.model_follower import ModelFollower
 from service.peer_rate_cache import PeerRateCache
 from service.problems import install_handlers
@@ -58,5 +58,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(audit.router, prefix=API_PREFIX)
     app.include_router(score.router, prefix=API_PREFIX)
     app.include_router(events.router, prefix=API_PREFIX)
+    app.include_router(plans.router, prefix=API_PREFIX)
     app.include_router(metrics.router, prefix=API_PREFIX)
     return app

@@ -192,6 +192,45 @@ snapshot_scores = sa.Table(
     ),
 )
 
+#: Inspection plans (issue 5): the resolved request that made each, per office its counts.
+plans = sa.Table(
+    "plans",
+    metadata,
+    sa.Column("plan_id", sa.Text, primary_key=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False),  # an API key id, or "cli"
+    sa.Column("snapshot_id", sa.Text, nullable=False),
+    sa.Column("model_name", sa.Text, nullable=False),
+    sa.Column("model_version", sa.Text, nullable=False),
+    sa.Column("target", sa.Text, nullable=False),
+    sa.Column("as_of", sa.Date, nullable=False),
+    sa.Column("seed", sa.BigInteger, nullable=False),
+    sa.Column("request", sa.Text, nullable=False),  # JSON: the request, defaults filled in
+    sa.Column("offices", sa.Text, nullable=False),  # JSON: per office, capacity and counts
+    sa.ForeignKeyConstraint(
+        ["snapshot_id"], ["score_snapshots.snapshot_id"], name="fk_plans_snapshot"
+    ),
+    sa.Index("ix_plans_created_at", "created_at"),
+)
+
+plan_visits = sa.Table(
+    "plan_visits",
+    metadata,
+    sa.Column("plan_id", sa.Text, primary_key=True),
+    sa.Column("position", sa.Integer, primary_key=True),
+    sa.Column("office", sa.Text, nullable=False),
+    sa.Column("employer_id", sa.Text, nullable=False),
+    sa.Column("rank", sa.Integer, nullable=True),
+    sa.Column("score", sa.Float, nullable=True),
+    sa.Column("selection", sa.Text, nullable=False),
+    sa.Column("selection_probability", sa.Float, nullable=False),
+    sa.ForeignKeyConstraint(["plan_id"], ["plans.plan_id"], name="fk_plan_visits_plan"),
+    sa.UniqueConstraint("plan_id", "employer_id", name="uq_plan_visits_employer"),
+    sa.CheckConstraint(
+        "selection IN ('mandatory', 'model', 'exploration')", name="ck_plan_visits_selection"
+    ),
+)
+
 #: API credentials: only a hash of the key is stored; the key is shown once, at creation.
 api_keys = sa.Table(
     "api_keys",

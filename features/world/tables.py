@@ -87,16 +87,29 @@ def municipality_codes(population: Population) -> pa.Array:
     return pc.utf8_lpad(pa.array(municipality).cast(pa.string()), 5, "0")
 
 
+#: Planned visits per inspector in one plan (about a month of an inspector's work): the
+#: capacity each office is given in the world's ``offices.toml``.
+VISITS_PER_INSPECTOR = 8
+
+
 def office_areas(
     population: Population, inspectorate: Inspectorate
-) -> dict[str, dict[str, list[str]]]:
-    """Each office's area (calle.offices): the municipalities of the workplaces it inspects."""
+) -> dict[str, dict[str, list[str] | int]]:
+    """Each office's area (calle.offices): the municipalities of the workplaces it inspects,
+    and a plan's capacity from its inspectors."""
     offices = np.asarray(inspectorate.office_names)[inspectorate.employer_office]
     codes = np.asarray(municipality_codes(population).to_pylist())
     pairs = sorted(set(zip(offices.tolist(), codes.tolist(), strict=True)))
-    areas: dict[str, dict[str, list[str]]] = {}
+    inspectors = np.bincount(
+        inspectorate.inspector_office, minlength=len(inspectorate.office_names)
+    )
+    capacity = dict(zip(inspectorate.office_names, inspectors * VISITS_PER_INSPECTOR, strict=True))
+    areas: dict[str, dict[str, list[str] | int]] = {}
     for office, code in pairs:
-        areas.setdefault(office, {"municipalities": []})["municipalities"].append(code)
+        area = areas.setdefault(office, {"municipalities": [], "capacity": int(capacity[office])})
+        municipalities = area["municipalities"]
+        assert isinstance(municipalities, list)
+        municipalities.append(code)
     return areas
 
 

@@ -27,10 +27,13 @@ ROLE_MATRIX: dict[tuple[str, str], set[Role]] = {
     ("POST", "/api/v1/models/reload"): {A},
     ("GET", "/api/v1/metrics"): {D, A},
     ("GET", "/api/v1/audit"): {A},
+    ("POST", "/api/v1/plans"): {P, A},
+    ("GET", "/api/v1/plans"): {P, E, A},
+    ("GET", "/api/v1/plans/{plan_id}"): {P, E, A},
 }
 #: Open by design: orchestrators probe them, and they return no employer data.
 OPEN = {("GET", "/health"), ("GET", "/ready")}
-EXAMPLE_PATH = {"{employer_id}": "E001", "{version}": "1"}
+EXAMPLE_PATH = {"{employer_id}": "E001", "{version}": "1", "{plan_id}": "P0"}
 
 
 def _concrete(path: str) -> str:
