@@ -72,6 +72,26 @@ def main() -> None:
             f"{row['oracle_efficiency_at_5pct']:.3f} | {row['roc_auc']:.3f} |"
         )
     print()
+    print(
+        "Selective labels: precision@5% of each ranking as the inspections judge it (all of "
+        "them, or the lottery's alone) against the world's truth (mean true probability of "
+        "the top 5%):"
+    )
+    print()
+    print(
+        "| scorer | truth | all inspections (bias) | lottery inspections (bias) "
+        "| lottery visits in the top 5% |"
+    )
+    print("|---|---:|---:|---:|---:|")
+    for scorer in ("model", *BASELINES):
+        row = summary.loc[scorer]
+        truth = row["true_precision_at_5pct"]
+        naive, lottery = row["precision_at_5pct"], row["random_precision_at_5pct"]
+        print(
+            f"| {scorer} | {truth:.3f} | {naive:.3f} ({naive - truth:+.3f}) | "
+            f"{lottery:.3f} ({lottery - truth:+.3f}) | {row['random_labelled_in_top_5pct']:.0f} |"
+        )
+    print()
     model = summary.loc["model"]
     best = max(BASELINES[1:], key=lambda b: summary.loc[b, "precision_at_5pct"])
     for baseline in BASELINES:

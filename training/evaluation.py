@@ -79,8 +79,15 @@ def _target_metrics(
     capacities: tuple[float | int, ...],
     truth: np.ndarray | None,
     probabilistic: bool,
+    random_origin: np.ndarray | None = None,
 ) -> dict[str, float]:
-    """Metrics of one ranking of the population, judged on the labelled workplaces."""
+    """Metrics of one ranking of the population, judged on the labelled workplaces.
+
+    ``random_origin`` marks the labelled workplaces whose inspection was drawn by lottery:
+    an unbiased sample of the population, unlike the planned and complaint-driven rest (a
+    model is judged on the workplaces earlier rankings chose: selective labels). Precision
+    at capacity is also estimated from them alone (``random_precision_at_*``).
+    """
     position = pd.Series(np.arange(len(ids)), index=ids)
     order = ranking_order(scores, ids)
     rank = np.empty(len(ids), np.int64)
@@ -98,6 +105,12 @@ def _target_metrics(
         out[f"recall_at_{name}"] = float(y[in_top].sum() / y.sum()) if y.sum() else float("nan")
         out[f"lift_at_{name}"] = precision / base_rate if base_rate > 0 else float("nan")
         out[f"labelled_in_top_{name}"] = float(in_top.sum())
+        if random_origin is not None:
+            random_in_top = in_top & random_origin
+            out[f"random_precision_at_{name}"] = (
+                float(y[random_in_top].mean()) if random_in_top.any() else float("nan")
+            )
+            out[f"random_labelled_in_top_{name}"] = float(random_in_top.sum())
         if truth is not None:
             out[f"oracle_efficiency_at_{name}"] = oracle_efficiency(truth, scores, ids, k)
             out[f"true_precision_at_{name}"] = float(truth[order[:k]].mean())
@@ -135,6 +148,7 @@ def evaluate_fold(
     for target in [OVERALL, *builder.categories]:
         column = label_column(None if target == OVERALL else target)
         labelled = test_labels[column].dropna()
+        random_origin = (test_labels.loc[labelled.index, "origin"] == "random").to_numpy()
         known_train = l_train[column].notna().to_numpy()
         target_truth = None
         if truth is not None:
@@ -150,7 +164,13 @@ def evaluate_fold(
             scorers[ORACLE] = target_truth
         for name, scores in scorers.items():
             metrics = _target_metrics(
-                scores, ids, labelled, capacities, target_truth, name in PROBABILISTIC
+                scores,
+                ids,
+                labelled,
+                capacities,
+                target_truth,
+                name in PROBABILISTIC,
+                random_origin,
             )
             rows += [
                 {

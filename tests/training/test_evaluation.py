@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from calle.settings import MEXICO_CATEGORIES
 from models.risk_model import LightGBMParams
-from training.evaluation import evaluate_fold, fit_fold_model, summarise
+from training.evaluation import _target_metrics, evaluate_fold, fit_fold_model, summarise
 from training.examples import ExampleBuilder
 from training.temporal_split import Fold
 from training.truth import TruthFiles
@@ -86,3 +88,24 @@ def test_a_fold_needs_an_out_of_time_validation_date(small_world_frames):
     builder = ExampleBuilder(small_world_frames, CATS, 365)
     with pytest.raises(ValueError, match="two training as-of dates"):
         fit_fold_model(builder, (date(2024, 1, 1),), LightGBMParams())
+
+
+def test_precision_is_also_estimated_from_lottery_inspections_alone():
+    ids = np.array([f"E{i}" for i in range(10)])
+    scores = np.linspace(1.0, 0.1, 10)  # E0 riskiest
+    # labelled: E0..E3 in the top 4 (k = 40% of 10), E8 and E9 below
+    labelled = pd.Series([1.0, 0.0, 1.0, 1.0, 0.0, 1.0], index=["E0", "E1", "E2", "E3", "E8", "E9"])
+    lottery = np.array([False, True, True, False, True, False])
+    metrics = _target_metrics(scores, ids, labelled, (0.4,), None, False, lottery)
+    assert metrics["precision_at_40pct"] == pytest.approx(3 / 4)  # every labelled top-4
+    assert metrics["random_precision_at_40pct"] == pytest.approx(1 / 2)  # E1 and E2 only
+    assert metrics["random_labelled_in_top_40pct"] == 2
+    nobody = _target_metrics(scores, ids, labelled, (0.4,), None, False, np.zeros(6, bool))
+    assert np.isnan(nobody["random_precision_at_40pct"])
+
+
+def test_a_fold_reports_the_lottery_estimate_beside_the_naive_one(result):
+    in_top = _value(result, "model", "any", "labelled_in_top_10pct")
+    random_in_top = _value(result, "model", "any", "random_labelled_in_top_10pct")
+    assert 0 < random_in_top < in_top
+    assert 0 <= _value(result, "model", "any", "random_precision_at_10pct") <= 1
