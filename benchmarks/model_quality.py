@@ -4,7 +4,10 @@
 
 Generates a world, imports it into a fresh SQLite store, runs `calle train --truth` in its
 own process (timed, peak memory measured), and prints the model's figures beside the
-baselines', all measured on the same folds in the same run.
+baselines', all measured on the same folds in the same run. The run also trains the model
+weighted by inverse inspection propensity on the same folds (scorer ``model_weighted``),
+and prints how far each estimate of precision (all inspections, the lottery's alone,
+inverse-propensity weighted) lies from the world's truth.
 """
 
 from __future__ import annotations
@@ -49,7 +52,9 @@ def main() -> None:
     ]
     run_stage("world", args.employers, argv, env, work / "world.log")
     run_stage("import", args.employers, [CALLE, "import", str(world)], env, work / "import.log")
-    argv = [CALLE, "train", "--truth", str(world / "truth"), "--json"]
+    config = work / "train.toml"
+    config.write_text("[selection]\ncompare_weighting = true\n")
+    argv = [CALLE, "train", "--config", str(config), "--truth", str(world / "truth"), "--json"]
     seconds, peak = run_stage("train", args.employers, argv, env, work / "train.log")
     result = json.loads((work / "train.log").read_text().strip().splitlines()[-1])
 
@@ -65,7 +70,7 @@ def main() -> None:
     print()
     print("| scorer | precision@5% (inspected) | lift@5% | oracle efficiency@5% | ROC AUC |")
     print("|---|---:|---:|---:|---:|")
-    for scorer in ("model", *BASELINES, "oracle"):
+    for scorer in ("model", "model_weighted", *BASELINES, "oracle"):
         row = summary.loc[scorer]
         print(
             f"| {scorer} | {row['precision_at_5pct']:.3f} | {row['lift_at_5pct']:.2f} | "
@@ -74,23 +79,41 @@ def main() -> None:
     print()
     print(
         "Selective labels: precision@5% of each ranking as the inspections judge it (all of "
-        "them, or the lottery's alone) against the world's truth (mean true probability of "
-        "the top 5%):"
+        "them; the lottery's alone; all, weighted by inverse modelled propensity) against "
+        "the world's truth (mean true probability of the top 5%):"
     )
     print()
     print(
         "| scorer | truth | all inspections (bias) | lottery inspections (bias) "
-        "| lottery visits in the top 5% |"
+        "| weighted (bias) | inspected in the top 5% (lottery) |"
     )
-    print("|---|---:|---:|---:|---:|")
-    for scorer in ("model", *BASELINES):
+    print("|---|---:|---:|---:|---:|---:|")
+    bias: dict[str, list[float]] = {"naive": [], "lottery": [], "weighted": []}
+    for scorer in ("model", "model_weighted", *BASELINES):
         row = summary.loc[scorer]
         truth = row["true_precision_at_5pct"]
         naive, lottery = row["precision_at_5pct"], row["random_precision_at_5pct"]
+        weighted = row["weighted_precision_at_5pct"]
+        for name, value in (("naive", naive), ("lottery", lottery), ("weighted", weighted)):
+            bias[name].append(abs(value - truth))
         print(
             f"| {scorer} | {truth:.3f} | {naive:.3f} ({naive - truth:+.3f}) | "
-            f"{lottery:.3f} ({lottery - truth:+.3f}) | {row['random_labelled_in_top_5pct']:.0f} |"
+            f"{lottery:.3f} ({lottery - truth:+.3f}) | {weighted:.3f} ({weighted - truth:+.3f}) "
+            f"| {row['labelled_in_top_5pct']:.0f} ({row['random_labelled_in_top_5pct']:.0f}) |"
         )
+    print()
+    print(
+        "mean absolute bias over the rankings: "
+        + ", ".join(f"{name} {sum(v) / len(v):.3f}" for name, v in bias.items())
+    )
+    weighted_model = summary.loc["model_weighted"]
+    print(
+        "weighted training vs unweighted, same folds: oracle efficiency@5% "
+        f"{weighted_model['oracle_efficiency_at_5pct']:.3f} vs "
+        f"{summary.loc['model', 'oracle_efficiency_at_5pct']:.3f}; true precision@5% "
+        f"{weighted_model['true_precision_at_5pct']:.3f} vs "
+        f"{summary.loc['model', 'true_precision_at_5pct']:.3f}"
+    )
     print()
     model = summary.loc["model"]
     best = max(BASELINES[1:], key=lambda b: summary.loc[b, "precision_at_5pct"])

@@ -188,8 +188,8 @@ def _promote(settings: Settings, model: str, version: str | None, config_file: P
     from training.registry import promote
 
     mlflow.set_tracking_uri(settings.tracking_uri)
-    rule = load_config(config_file).promotion
-    gate = promote(mlflow.MlflowClient(), model, version, rule)
+    config = load_config(config_file)
+    gate = promote(mlflow.MlflowClient(), model, version, config.promotion, config.fairness)
     verdict = "promoted to champion" if gate.promoted else "not promoted"
     typer.echo(f"{model} version {gate.version}: {verdict} ({gate.reason})")
 

@@ -82,6 +82,18 @@ class Settings(BaseSettings):
         description="How long the service keeps the population's peer rates for scoring "
         "workplaces by id before reading them from the store again (seconds).",
     )
+    drift_warning_psi: float = Field(
+        default=0.25,
+        gt=0,
+        description="Population stability index of a feature or score (training population "
+        "against the latest snapshot's) past which `calle score` warns and monitoring flags it.",
+    )
+    hit_rate_warning_z: float = Field(
+        default=3.0,
+        gt=0,
+        description="Standard errors between the realised and the predicted hit rate of "
+        "inspections since a model's first snapshot past which monitoring flags the target.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="Logging level: DEBUG, INFO, WARNING or ERROR."
     )

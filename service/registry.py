@@ -9,8 +9,8 @@ the registry stays the one source of truth (training/registry.py writes it).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated
+from datetime import UTC, date, datetime
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path
 from mlflow import MlflowClient
@@ -20,11 +20,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from calle.settings import Settings
 from service.auth import require
-from service.dependencies import FollowerDep, SettingsDep
+from service.dependencies import EngineDep, FollowerDep, SettingsDep
 from service.keys import ApiKey
 from service.model_follower import CHAMPION
 from service.problems import Problem, problem_responses
 from service.roles import Role
+from training.monitoring import latest_report, realised_hit_rates
 
 #: The name `calle train` registers under (training.config.TrainConfig.registered_model).
 MODEL_NAME = "employer-risk"
@@ -153,6 +154,18 @@ def _aliases(client: MlflowClient) -> dict[str, list[str]]:
     return out
 
 
+def _registered(client: MlflowClient, version: str) -> ModelVersion:
+    """The registered version, or a 404 naming it (503 if the registry does not answer)."""
+    try:
+        return client.get_model_version(MODEL_NAME, version)
+    except MlflowException as error:
+        if error.error_code != "RESOURCE_DOES_NOT_EXIST":
+            raise _unavailable(error) from error
+        raise Problem(
+            404, "unknown-model-version", f"{MODEL_NAME} has no version {version}."
+        ) from None
+
+
 def _version(
     version: ModelVersion, aliases: list[str], means: dict[str, dict[str, float]]
 ) -> dict[str, object]:
@@ -219,14 +232,7 @@ def model_version(
     ],
 ) -> RegisteredVersionDetail:
     client = _client(settings)
-    try:
-        found = client.get_model_version(MODEL_NAME, version)
-    except MlflowException as error:
-        if error.error_code != "RESOURCE_DOES_NOT_EXIST":
-            raise _unavailable(error) from error
-        raise Problem(
-            404, "unknown-model-version", f"{MODEL_NAME} has no version {version}."
-        ) from None
+    found = _registered(client, version)
     try:
         means = _run_metrics(client, found.run_id)
         aliases = _aliases(client).get(str(found.version), [])
@@ -239,6 +245,137 @@ def model_version(
     }
     return RegisteredVersionDetail(
         **_version(found, aliases, means), model_name=MODEL_NAME, by_category=by_category
+    )
+
+
+DriftStatus = Literal["stable", "moving", "shifted"]
+
+
+class FeatureDrift(BaseModel):
+    feature: str
+    psi: float = Field(description="Population stability index, training population → latest.")
+    status: DriftStatus = Field(
+        description="`stable` below 0.1, `shifted` from `CALLE_DRIFT_WARNING_PSI` on."
+    )
+
+
+class ScoreDrift(BaseModel):
+    target: str
+    psi: float
+    status: DriftStatus
+    reference_mean: float | None = Field(description="Mean probability at training.")
+    mean: float | None = Field(description="Mean probability in the latest snapshot.")
+
+
+class HitRate(BaseModel):
+    target: str
+    inspections: int = Field(description="Inspections since the version's first snapshot.")
+    observed_rate: float | None = Field(description="Share that found a violation.")
+    predicted_rate: float | None = Field(
+        description="Mean probability the version gave those workplaces before the visit."
+    )
+    z: float | None = Field(description="(found − expected) in standard errors.")
+    status: Literal["no inspections yet", "too few", "as predicted", "off"]
+
+
+class Monitoring(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "model_name": MODEL_NAME,
+                    "version": "2",
+                    "snapshot_id": "20261202-1a2b3c4d",
+                    "as_of": "2026-12-02",
+                    "reference_as_of": "2025-12-31",
+                    "warn_at_psi": 0.25,
+                    "features": [{"feature": "complaints_365d", "psi": 0.041, "status": "stable"}],
+                    "scores": [
+                        {
+                            "target": "any",
+                            "psi": 0.012,
+                            "status": "stable",
+                            "reference_mean": 0.081,
+                            "mean": 0.079,
+                        }
+                    ],
+                    "hit_rate": [
+                        {
+                            "target": "any",
+                            "inspections": 412,
+                            "observed_rate": 0.47,
+                            "predicted_rate": 0.45,
+                            "z": 0.84,
+                            "status": "as predicted",
+                        }
+                    ],
+                    "warnings": [],
+                }
+            ]
+        }
+    )
+
+    model_name: str
+    version: str
+    snapshot_id: str | None = Field(description="The latest snapshot scored by this version.")
+    as_of: date | None = Field(description="That snapshot's as-of date.")
+    reference_as_of: date | None = Field(description="The population the version was shipped for.")
+    warn_at_psi: float
+    features: list[FeatureDrift] = Field(description="Every model feature, most shifted first.")
+    scores: list[ScoreDrift]
+    hit_rate: list[HitRate]
+    warnings: list[str] = Field(description="What a data scientist should look at, in words.")
+
+
+@router.get(
+    "/models/{version}/monitoring",
+    response_model=Monitoring,
+    summary="Drift of a version's features and scores since training, and its realised hit rate",
+    description="Drift is measured by `calle score` on each snapshot against the population "
+    "the version was trained for (PSI); the hit rate is computed now, from the inspections "
+    "recorded since the version's first snapshot, each judged by the latest snapshot made "
+    "before it.",
+    responses=problem_responses(401, 403, 404, 422, 503),
+)
+def model_monitoring(
+    settings: SettingsDep,
+    engine: EngineDep,
+    _key: Annotated[ApiKey, Depends(require(Role.data_scientist))],
+    version: Annotated[
+        str, Path(pattern=r"^[0-9]{1,9}$", description="The version number, e.g. `3`.")
+    ],
+) -> Monitoring:
+    _registered(_client(settings), version)
+    stored = latest_report(engine, MODEL_NAME, version)
+    rates = realised_hit_rates(engine, MODEL_NAME, version, settings.hit_rate_warning_z)
+    warnings: list[str] = []
+    report: dict = {}
+    snapshot_id = None
+    if stored is None:
+        warnings.append(
+            f"no snapshot scored by version {version} carries a drift report: run `calle score` "
+            "with it as champion"
+        )
+    else:
+        snapshot_id, report = stored
+        warnings += report["warnings"]
+    warnings += [
+        f"hit rate of {r.target}: {r.observed_rate:.3f} found vs {r.predicted_rate:.3f} "
+        f"predicted over {r.inspections} inspections (z = {r.z})"
+        for r in rates
+        if r.status == "off"
+    ]
+    return Monitoring(
+        model_name=MODEL_NAME,
+        version=version,
+        snapshot_id=snapshot_id,
+        as_of=report.get("as_of"),
+        reference_as_of=report.get("reference_as_of"),
+        warn_at_psi=report.get("warn_at_psi", settings.drift_warning_psi),
+        features=report.get("features", []),
+        scores=report.get("scores", []),
+        hit_rate=[r.as_dict() for r in rates],
+        warnings=warnings,
     )
 
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from calle.config_files import read_config_file, validate
 from models.risk_model import DEFAULT_EXCLUDED, LightGBMParams
@@ -73,10 +73,84 @@ class PromotionSection(_Strict):
     target: str = Field("any", description="`any` or a category.")
 
 
+class SelectionSection(_Strict):
+    """Selective labels: the inspected workplaces are not a random sample of them all."""
+
+    propensity: bool = Field(
+        True,
+        description="Model each as-of date's chance of inspection from its features: "
+        "inverse-propensity estimates of precision in every evaluation, and what "
+        "weighting needs.",
+    )
+    weighting: Literal["none", "inverse_propensity"] = Field(
+        "none", description="How the shipped model weights its training examples."
+    )
+    compare_weighting: bool = Field(
+        False,
+        description="Also evaluate the other weighting on the same folds (scorer "
+        "`model_weighted` or `model_unweighted`).",
+    )
+    max_weight: float = Field(20.0, gt=1, description="Cap on an example's weight, 1 / p.")
+
+    @model_validator(mode="after")
+    def _needs_propensity(self) -> SelectionSection:
+        if not self.propensity and (self.weighting != "none" or self.compare_weighting):
+            raise ValueError("weighting needs propensity = true")
+        return self
+
+
+FairnessMetric = Literal[
+    "selection_rate", "precision", "false_discovery_rate", "false_negative_rate"
+]
+
+
+class FairnessSection(_Strict):
+    """The audit of the model's ranking by group, and the band the promotion gate keeps."""
+
+    attributes: list[str] = Field(
+        default_factory=lambda: ["state", "size_band", "sector2"],
+        description="Features whose values form the groups (any categorical feature, "
+        "e.g. a contract attribute `attr_*`).",
+    )
+    capacity: float | int = Field(0.05, description="Selection at this share or count.")
+    band: tuple[float, float] = Field(
+        (0.8, 1.25), description="Disparity ratios (group / reference) allowed."
+    )
+    gated_metrics: list[FairnessMetric] = Field(
+        default_factory=lambda: ["false_discovery_rate", "false_negative_rate"],
+        description="Disparities the promotion gate watches.",
+    )
+    min_labelled: int = Field(
+        100, ge=1, description="Groups with fewer labelled workplaces are reported, not gated."
+    )
+
+    @field_validator("band")
+    @classmethod
+    def _band(cls, value: tuple[float, float]) -> tuple[float, float]:
+        low, high = value
+        if not 0 < low < 1 < high:
+            raise ValueError(f"{list(value)} must be [low, high] with 0 < low < 1 < high")
+        return value
+
+    @field_validator("capacity")
+    @classmethod
+    def _capacity(cls, value: float | int) -> float | int:
+        return _check_capacity(value)
+
+
+def _check_capacity(value: float | int) -> float | int:
+    share = isinstance(value, float) and 0 < value < 1
+    if not (share or (isinstance(value, int) and value >= 1)):
+        raise ValueError(f"{value!r} is neither a share in (0, 1) nor a count >= 1")
+    return value
+
+
 class TrainConfig(_Strict):
     temporal: TemporalSection = TemporalSection()
     model: ModelSection = ModelSection()
     promotion: PromotionSection = PromotionSection()
+    selection: SelectionSection = SelectionSection()
+    fairness: FairnessSection = FairnessSection()
     capacities: list[float | int] = Field(
         default_factory=lambda: [0.01, 0.05, 0.10, 100],
         description="Shares of workplaces (0-1) or numbers of visits.",
@@ -90,11 +164,7 @@ class TrainConfig(_Strict):
     @classmethod
     def _capacities(cls, values: list[float | int]) -> list[float | int]:
         for value in values:
-            if not (
-                (isinstance(value, float) and 0 < value < 1)
-                or (isinstance(value, int) and value >= 1)
-            ):
-                raise ValueError(f"{value!r} is neither a share in (0, 1) nor a count >= 1")
+            _check_capacity(value)
         return values
 
 

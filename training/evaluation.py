@@ -4,6 +4,10 @@ For every fold the model and each baseline rank the whole population as of the t
 date. Precision at a capacity is measured on the labelled workplaces (those inspected
 in the horizon) that fall within the top ``k`` of that ranking; on a synthetic world the
 truth also judges the ranking over everyone (oracle efficiency), inspected or not.
+
+Because the inspected were chosen, precision on them is biased; every fold therefore also
+estimates it from lottery inspections alone and, where the chance of inspection was
+modelled, by weighting each labelled workplace by its inverse (``weighted_precision_at_*``).
 """
 
 from __future__ import annotations
@@ -16,8 +20,11 @@ import numpy as np
 import pandas as pd
 
 from models.baselines import baseline_scorers
+from models.inspection_propensity import inverse_propensity_weights
 from models.risk_model import OVERALL, LightGBMParams, RiskModel, fit_risk_model
+from training.config import FairnessSection, SelectionSection
 from training.examples import ExampleBuilder
+from training.fairness import fold_group_counts
 from training.labels import label_column
 from training.metrics import (
     average_precision,
@@ -34,9 +41,13 @@ from training.truth import TruthFiles
 log = logging.getLogger(__name__)
 
 MODEL = "model"
+#: The risk model trained the other way than the shipped one, on the same folds.
+WEIGHTED = "model_weighted"
+UNWEIGHTED = "model_unweighted"
 ORACLE = "oracle"
 #: Scorers whose scores are probabilities, so Brier and calibration mean something.
-PROBABILISTIC = (MODEL, "logistic")
+PROBABILISTIC = (MODEL, WEIGHTED, UNWEIGHTED, "logistic")
+PROPENSITY = "inspection_propensity"
 
 
 def capacity_name(capacity: float | int) -> str:
@@ -52,14 +63,21 @@ class FoldResult:
     metrics: pd.DataFrame  # columns: test_as_of, scorer, target, metric, value
     #: Per scorer and target, the precision at every k = 1..n on the population (for curves).
     curves: dict[tuple[str, str], np.ndarray]
+    #: The shipped model's overall ranking, counted by group (:mod:`training.fairness`).
+    fairness_counts: pd.DataFrame | None = None
 
 
 def fit_fold_model(
     builder: ExampleBuilder,
     train_as_of: tuple[date, ...],
     params: LightGBMParams,
+    max_weight: float | None = None,
 ) -> RiskModel:
-    """Train on all but the latest training date; stop early and calibrate on the latest."""
+    """Train on all but the latest training date; stop early and calibrate on the latest.
+
+    With ``max_weight``, each training example weighs the inverse of its modelled chance
+    of inspection (capped): the inspected stand for the population they were drawn from.
+    """
     if len(train_as_of) < 2:
         raise ValueError(
             "a fold needs at least two training as-of dates: the latest one is the "
@@ -67,9 +85,37 @@ def fit_fold_model(
         )
     x_train, l_train = builder.stacked(train_as_of[:-1])
     x_valid, l_valid = builder.examples(train_as_of[-1])
+    weights = None
+    if max_weight is not None:
+        if PROPENSITY not in l_train:
+            raise ValueError("weighted training needs the builder to model propensity")
+        weights = inverse_propensity_weights(l_train[PROPENSITY].to_numpy(), max_weight)
     return fit_risk_model(
-        x_train, l_train, x_valid, l_valid, builder.specs, builder.categories, params
+        x_train,
+        l_train,
+        x_valid,
+        l_valid,
+        builder.specs,
+        builder.categories,
+        params,
+        train_weights=weights,
     )
+
+
+def fold_models(
+    builder: ExampleBuilder,
+    train_as_of: tuple[date, ...],
+    params: LightGBMParams,
+    selection: SelectionSection,
+) -> dict[str, RiskModel]:
+    """The shipped model (``model``) and, if compared, the other weighting's."""
+    weighted = selection.weighting == "inverse_propensity"
+    cap = selection.max_weight
+    models = {MODEL: fit_fold_model(builder, train_as_of, params, cap if weighted else None)}
+    if selection.compare_weighting:
+        other = UNWEIGHTED if weighted else WEIGHTED
+        models[other] = fit_fold_model(builder, train_as_of, params, None if weighted else cap)
+    return models
 
 
 def _target_metrics(
@@ -80,13 +126,16 @@ def _target_metrics(
     truth: np.ndarray | None,
     probabilistic: bool,
     random_origin: np.ndarray | None = None,
+    propensity: np.ndarray | None = None,
 ) -> dict[str, float]:
     """Metrics of one ranking of the population, judged on the labelled workplaces.
 
-    ``random_origin`` marks the labelled workplaces whose inspection was drawn by lottery:
-    an unbiased sample of the population, unlike the planned and complaint-driven rest (a
-    model is judged on the workplaces earlier rankings chose: selective labels). Precision
-    at capacity is also estimated from them alone (``random_precision_at_*``).
+    ``random_origin`` marks the labelled workplaces whose inspection was drawn by lottery,
+    a far less selected sample than the planned and complaint-driven rest (a model is
+    judged on the workplaces earlier rankings chose: selective labels); precision at
+    capacity is also estimated from them alone (``random_precision_at_*``). ``propensity``,
+    each labelled workplace's modelled chance of inspection, gives the inverse-weighted
+    (Hájek) estimate ``weighted_precision_at_*``.
     """
     position = pd.Series(np.arange(len(ids)), index=ids)
     order = ranking_order(scores, ids)
@@ -111,6 +160,11 @@ def _target_metrics(
                 float(y[random_in_top].mean()) if random_in_top.any() else float("nan")
             )
             out[f"random_labelled_in_top_{name}"] = float(random_in_top.sum())
+        if propensity is not None:
+            weight = 1.0 / np.clip(propensity[in_top], 1e-6, 1.0)
+            out[f"weighted_precision_at_{name}"] = (
+                float((weight * y[in_top]).sum() / weight.sum()) if in_top.any() else float("nan")
+            )
         if truth is not None:
             out[f"oracle_efficiency_at_{name}"] = oracle_efficiency(truth, scores, ids, k)
             out[f"true_precision_at_{name}"] = float(truth[order[:k]].mean())
@@ -136,12 +190,15 @@ def evaluate_fold(
     capacities: tuple[float | int, ...],
     truth_files: TruthFiles | None = None,
     seed: int = 0,
+    selection: SelectionSection | None = None,
+    fairness: FairnessSection | None = None,
 ) -> FoldResult:
-    model = fit_fold_model(builder, fold.train_as_of, params)
+    selection = selection or SelectionSection(propensity=builder.propensity)
+    models = fold_models(builder, fold.train_as_of, params, selection)
     x_train, l_train = builder.stacked(fold.train_as_of)
     population, test_labels = builder.population_and_labels(fold.test_as_of)
     ids = population.index.to_numpy().astype(str)
-    predicted = model.predict(population)
+    predicted = {name: m.predict(population) for name, m in models.items()}
     truth = truth_files.at(fold.test_as_of) if truth_files else None
     rows: list[dict[str, object]] = []
     curves: dict[tuple[str, str], np.ndarray] = {}
@@ -149,11 +206,16 @@ def evaluate_fold(
         column = label_column(None if target == OVERALL else target)
         labelled = test_labels[column].dropna()
         random_origin = (test_labels.loc[labelled.index, "origin"] == "random").to_numpy()
+        propensity = (
+            test_labels.loc[labelled.index, PROPENSITY].to_numpy()
+            if PROPENSITY in test_labels
+            else None
+        )
         known_train = l_train[column].notna().to_numpy()
         target_truth = None
         if truth is not None:
             target_truth = truth[f"p_{target}"].reindex(population.index).fillna(0).to_numpy()
-        scorers: dict[str, np.ndarray] = {MODEL: predicted[f"p_{target}"].to_numpy()}
+        scorers = {name: p[f"p_{target}"].to_numpy() for name, p in predicted.items()}
         for baseline in baseline_scorers(builder.specs, target, seed):
             y_train = l_train.loc[known_train, column].to_numpy()
             if y_train.min() == y_train.max():
@@ -171,6 +233,7 @@ def evaluate_fold(
                 target_truth,
                 name in PROBABILISTIC,
                 random_origin,
+                propensity,
             )
             rows += [
                 {
@@ -184,8 +247,20 @@ def evaluate_fold(
             ]
             if target_truth is not None:
                 curves[(name, target)] = _precision_curve(scores, ids, target_truth)
+    fairness_counts = None
+    if fairness is not None:
+        labelled = test_labels[label_column(None)].dropna()
+        fairness_counts = fold_group_counts(
+            population,
+            predicted[MODEL][f"p_{OVERALL}"].to_numpy(),
+            labelled,
+            test_labels.loc[labelled.index, "origin"] == "random",
+            capacity_k(len(ids), fairness.capacity),
+            fairness.attributes,
+        )
+        fairness_counts.insert(0, "test_as_of", fold.test_as_of)
     log.info("fold %s evaluated: %d labelled test examples", fold.test_as_of, len(test_labels))
-    return FoldResult(fold, model, pd.DataFrame(rows), curves)
+    return FoldResult(fold, models[MODEL], pd.DataFrame(rows), curves, fairness_counts)
 
 
 def summarise(results: list[FoldResult]) -> pd.DataFrame:

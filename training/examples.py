@@ -3,6 +3,9 @@
 Only the labelled rows (workplaces inspected within the horizon, about a tenth) are kept
 between folds; the whole population's features are built again when a fold is scored,
 so memory stays proportional to the examples, not to dates × workplaces.
+
+With ``propensity`` on, each date's chance of inspection is modelled on that whole
+population while it is at hand, and kept with the labels (``inspection_propensity``).
 """
 
 from __future__ import annotations
@@ -11,21 +14,32 @@ import logging
 import time
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from features.catalogue import FeatureSpec
 from features.frames import ContractFrames
 from features.matrix import attribute_kinds_of, feature_matrix, feature_specs
+from models.inspection_propensity import fit_propensity
 from training.labels import label_examples
 
 log = logging.getLogger(__name__)
 
 
 class ExampleBuilder:
-    def __init__(self, frames: ContractFrames, categories: list[str], horizon_days: int) -> None:
+    def __init__(
+        self,
+        frames: ContractFrames,
+        categories: list[str],
+        horizon_days: int,
+        propensity: bool = False,
+        seed: int = 0,
+    ) -> None:
         self.frames = frames
         self.categories = categories
         self.horizon_days = horizon_days
+        self.propensity = propensity
+        self.seed = seed
         self.attribute_kinds = attribute_kinds_of(frames)
         self.specs: list[FeatureSpec] = feature_specs(categories, self.attribute_kinds)
         self._examples: dict[date, tuple[pd.DataFrame, pd.DataFrame]] = {}
@@ -56,7 +70,21 @@ class ExampleBuilder:
         """Everyone's features and the labels, from one computation; the examples are kept."""
         labels = self.labels(as_of)
         population = self.population(as_of)
-        self._examples[as_of] = (population.loc[labels.index], labels)
+        examples = population.loc[labels.index]
+        if self.propensity:
+            started = time.perf_counter()
+            inspected = population.index.isin(labels.index)
+            model = fit_propensity(population, inspected, self.specs, self.seed)
+            labels["inspection_propensity"] = model.probability(examples)
+            log.info(
+                "inspection propensity as of %s: %.1f%% inspected, %.3f-%.3f (%.1f s)",
+                as_of,
+                100 * float(np.mean(inspected)),
+                float(labels["inspection_propensity"].min()),
+                float(labels["inspection_propensity"].max()),
+                time.perf_counter() - started,
+            )
+        self._examples[as_of] = (examples, labels)
         return population, labels
 
     def stacked(self, dates: list[date] | tuple[date, ...]) -> tuple[pd.DataFrame, pd.DataFrame]:

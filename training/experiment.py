@@ -25,6 +25,7 @@ from calle.settings import Settings
 from calle.store import open_store
 from features.catalogue import render_markdown
 from features.frames import ContractFrames
+from features.matrix import attribute_kinds_of, feature_specs
 from features.store_frames import load_frames
 from models.packaging import RiskModelPyfunc, as_records, pip_requirements
 from models.risk_model import RiskModel
@@ -32,10 +33,15 @@ from training import plots
 from training.config import TrainConfig
 from training.evaluation import FoldResult, capacity_name, evaluate_fold, fit_fold_model, summarise
 from training.examples import ExampleBuilder
+from training.fairness import fairness_table, out_of_band
+from training.monitoring import REFERENCE_ARTIFACT, reference_profile
 from training.temporal_split import Fold, TemporalConfig, temporal_folds
 from training.truth import TruthFiles
 
 log = logging.getLogger(__name__)
+
+#: The run artifact holding the fairness audit, which the promotion gate reads.
+FAIRNESS_TABLE = "fairness.csv"
 
 
 @dataclass
@@ -78,7 +84,7 @@ def metric_key(scorer: str, target: str, metric: str) -> str:
 
 def _flat_params(config: TrainConfig, temporal: TemporalConfig) -> dict[str, object]:
     params: dict[str, object] = {}
-    for section in ("temporal", "model", "promotion"):
+    for section in ("temporal", "model", "promotion", "selection"):
         for key, value in getattr(config, section).model_dump().items():
             params[f"{section}.{key}"] = value
     params.update(
@@ -142,6 +148,42 @@ def _log_artifacts(
         mlflow.log_artifacts(str(out))
 
 
+def _check_fairness_attributes(
+    config: TrainConfig, frames: ContractFrames, categories: list[str]
+) -> None:
+    known = {s.name for s in feature_specs(categories, attribute_kinds_of(frames))}
+    unknown = [a for a in config.fairness.attributes if a not in known]
+    if unknown:
+        raise ConfigError(
+            f"fairness.attributes: {', '.join(unknown)} is not a feature of this data "
+            f"(e.g. {', '.join(sorted(n for n in known if not n.startswith('n_'))[:8])})"
+        )
+
+
+def _log_fairness(results: list[FoldResult], config: TrainConfig) -> pd.DataFrame:
+    """The pooled audit as a table and a plot, and how many groups leave the band."""
+    fairness = config.fairness
+    table = fairness_table([r.fairness_counts for r in results if r.fairness_counts is not None])
+    outside = out_of_band(table, fairness.gated_metrics, fairness.band, fairness.min_labelled)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+        table.to_csv(out / FAIRNESS_TABLE, index=False)
+        metrics = list(fairness.gated_metrics)
+        plots.fairness_plot(table, metrics, fairness.band, out / "fairness.png")
+        mlflow.log_artifacts(str(out))
+    mlflow.log_metric("fairness/groups_out_of_band", len(outside))
+    for row in outside.itertuples():
+        log.warning(
+            "fairness: %s=%s has a %s disparity of %.2f (band %.2f-%.2f)",
+            row.attribute,
+            row.group,
+            row.metric,
+            row.disparity,
+            *fairness.band,
+        )
+    return table
+
+
 def use_experiment(settings: Settings, name: str) -> None:
     """Select (creating if needed) the experiment whose runs hold this training.
 
@@ -174,6 +216,7 @@ def train(
             engine.dispose()
     categories = config.categories or list(settings.categories)
     temporal = temporal_config(config, frames)
+    _check_fairness_attributes(config, frames, categories)
     folds = temporal_folds(temporal)
     if not folds:
         raise ConfigError(
@@ -182,18 +225,32 @@ def train(
             "two training dates and a test date, each with a full label window"
         )
     truth = TruthFiles(truth_folder) if truth_folder else None
-    builder = ExampleBuilder(frames, categories, temporal.horizon_days)
+    selection = config.selection
+    builder = ExampleBuilder(
+        frames, categories, temporal.horizon_days, selection.propensity, config.seed
+    )
     params = config.model.params(config.seed)
     capacities = tuple(config.capacities)
     results = [
-        evaluate_fold(builder, fold, params, capacities, truth, config.seed)
+        evaluate_fold(
+            builder, fold, params, capacities, truth, config.seed, selection, config.fairness
+        )
         for fold in tqdm(folds, desc="folds", unit="fold", disable=None)
     ]
     summary = summarise(results)
     last = folds[-1]
-    final = fit_fold_model(builder, (*last.train_as_of, last.test_as_of), params)
+    weighted = selection.weighting == "inverse_propensity"
+    final = fit_fold_model(
+        builder,
+        (*last.train_as_of, last.test_as_of),
+        params,
+        selection.max_weight if weighted else None,
+    )
     ship_as_of: date = last.test_label_end
-    sample = builder.population(ship_as_of).head(5)
+    shipped_population = builder.population(ship_as_of)
+    reference = reference_profile(final, shipped_population, ship_as_of)
+    sample = shipped_population.head(5)
+    del shipped_population
     example = as_records(sample)
 
     mlflow.set_tracking_uri(settings.tracking_uri)
@@ -211,6 +268,7 @@ def train(
         )
         _log_metrics(results, summary)
         _log_artifacts(builder, results, summary, final, config)
+        _log_fairness(results, config)
         info = mlflow.pyfunc.log_model(
             name="model",
             python_model=RiskModelPyfunc(final),
@@ -223,6 +281,7 @@ def train(
             registered_model_name=config.registered_model,
         )
         mlflow.log_dict(final.describe(), "model_description.json")
+        mlflow.log_dict(reference, REFERENCE_ARTIFACT)
     version = str(info.registered_model_version)
     log.info("run %s registered %s version %s", run.info.run_id, config.registered_model, version)
     return TrainingResult(run.info.run_id, config.registered_model, version, summary, folds, final)

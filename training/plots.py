@@ -95,3 +95,29 @@ def importance_plot(importance: pd.Series, path: Path, top: int = 25) -> Path:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     return path
+
+
+def fairness_plot(
+    table: pd.DataFrame, metrics: list[str], band: tuple[float, float], path: Path
+) -> Path:
+    """Disparity of each group (rows) against its attribute's reference, one panel per metric,
+    with the allowed band shaded: what the promotion gate reads, as a picture."""
+    rows = table.sort_values(["attribute", "group"])
+    labels = [f"{a}={g}" for a, g in zip(rows["attribute"], rows["group"], strict=True)]
+    height = max(3.0, 0.18 * len(rows) + 1.2)
+    fig = Figure(figsize=(4.0 * len(metrics), height))
+    axes = np.atleast_1d(fig.subplots(1, len(metrics), sharey=True))
+    positions = np.arange(len(rows))
+    for ax, metric in zip(axes, metrics, strict=True):
+        values = rows[f"{metric}_disparity"].to_numpy(dtype=np.float64)
+        outside = (values < band[0]) | (values > band[1])
+        ax.axvspan(band[0], band[1], color="#c8e6c9", zorder=0)
+        ax.axvline(1.0, color="#555555", linewidth=0.8)
+        ax.barh(positions, values - 1.0, left=1.0, color=np.where(outside, "#c62828", "#1b5e20"))
+        ax.set_title(metric.replace("_", " "), fontsize=9)
+        ax.set_xlabel("disparity vs reference")
+    axes[0].set_yticks(positions, labels, fontsize=6)
+    axes[0].invert_yaxis()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    return path

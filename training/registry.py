@@ -1,22 +1,27 @@
 """The model registry's promotion gate: the ``champion`` alias moves only to a better model.
 
 The gate compares the candidate's mean-over-folds metric (as logged by its training run)
-with the current champion's, and records its verdict on the candidate version as tags
-(``gate.result``, ``gate.reason``, ...), so anyone can later see why a version serves or not.
+with the current champion's, then its fairness audit: a candidate whose disparity for some
+group leaves the configured band where the champion's did not is refused, whatever its
+precision. The verdict is recorded on the candidate version as tags (``gate.result``,
+``gate.reason``, ...), so anyone can later see why a version serves or not.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import pandas as pd
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
-from training.config import PromotionSection
-from training.experiment import metric_key
+from training.config import FairnessSection, PromotionSection
+from training.experiment import FAIRNESS_TABLE, metric_key
+from training.fairness import out_of_band
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +62,59 @@ def _run_metric(client: MlflowClient, run_id: str, key: str) -> float:
     return float("nan") if value is None else float(value)
 
 
+def fairness_audit(client: MlflowClient, run_id: str) -> pd.DataFrame | None:
+    """The run's pooled fairness table, or None if it logged none."""
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            path = client.download_artifacts(run_id, FAIRNESS_TABLE, tmp)
+        except (MlflowException, OSError):
+            return None
+        return pd.read_csv(path, dtype={"group": str, "reference": str})
+
+
+def _describe(rows: pd.DataFrame, limit: int = 5) -> str:
+    shown = [
+        f"{r.metric} disparity of {r.attribute}={r.group} is {r.disparity:.2f}"
+        for r in rows.head(limit).itertuples()
+    ]
+    more = f" and {len(rows) - limit} more" if len(rows) > limit else ""
+    return "; ".join(shown) + more
+
+
+def fairness_verdict(
+    client: MlflowClient,
+    candidate_run: str,
+    champion: tuple[str, str] | None,
+    rule: FairnessSection,
+) -> tuple[bool, str]:
+    """(refuse, why): refuse where the candidate leaves the band and the champion did not.
+
+    ``champion`` is (version, run id). Without a champion, or one whose run predates the
+    audit, there is nothing to compare: the candidate passes and its groups outside the
+    band are named.
+    """
+    band = f"{rule.band[0]:.2f}-{rule.band[1]:.2f}"
+    candidate = fairness_audit(client, candidate_run)
+    if candidate is None:
+        return True, "its run has no fairness audit to check"
+    outside = out_of_band(candidate, list(rule.gated_metrics), rule.band, rule.min_labelled)
+    if champion is None or (reference := fairness_audit(client, champion[1])) is None:
+        whom = "no champion" if champion is None else f"champion version {champion[0]} has none"
+        if outside.empty:
+            return False, f"fairness: every disparity within {band} ({whom} to compare)"
+        return False, f"fairness not compared ({whom}); outside {band}: {_describe(outside)}"
+    before = out_of_band(reference, list(rule.gated_metrics), rule.band, rule.min_labelled)
+    known = set(zip(before["attribute"], before["group"], before["metric"], strict=True))
+    keys = zip(outside["attribute"], outside["group"], outside["metric"], strict=True)
+    new = outside[[key not in known for key in keys]]
+    if new.empty:
+        kept = f"champion version {champion[0]}'s kept"
+        return False, f"fairness: no disparity leaves {band} that {kept}"
+    return True, (
+        f"fairness: {_describe(new)}, outside {band} where champion version {champion[0]}'s was not"
+    )
+
+
 def current_champion(client: MlflowClient, model_name: str) -> str | None:
     try:
         return str(client.get_model_version_by_alias(model_name, CHAMPION).version)
@@ -72,9 +130,14 @@ def latest_version(client: MlflowClient, model_name: str) -> str:
 
 
 def promote(
-    client: MlflowClient, model_name: str, version: str | None, rule: PromotionSection
+    client: MlflowClient,
+    model_name: str,
+    version: str | None,
+    rule: PromotionSection,
+    fairness: FairnessSection | None = None,
 ) -> GateResult:
-    """Move ``champion`` to ``version`` (default: the newest) if it beats the champion."""
+    """Move ``champion`` to ``version`` (default: the newest) if it beats the champion
+    and, with a ``fairness`` rule, opens no new disparity outside the band."""
     version = version or latest_version(client, model_name)
     try:
         candidate = client.get_model_version(model_name, version)
@@ -84,6 +147,7 @@ def promote(
     candidate_value = _run_metric(client, candidate.run_id, key)
     champion = current_champion(client, model_name)
     champion_value = None
+    champion_run: str | None = None
     if math.isnan(candidate_value):
         promoted, reason = False, f"version {version}'s run has no metric {key}"
     elif champion is None:
@@ -105,6 +169,11 @@ def promote(
                 f"{key} {candidate_value:.4f} does not beat champion version "
                 f"{champion}'s {champion_value:.4f}"
             )
+    if promoted and fairness is not None:
+        against = None if champion is None or champion_run is None else (champion, champion_run)
+        refuse, why = fairness_verdict(client, candidate.run_id, against, fairness)
+        promoted = not refuse
+        reason = f"{reason}; {why}" if not refuse else f"{why} (although {reason})"
     result = GateResult(
         promoted, reason, model_name, version, key, candidate_value, champion, champion_value
     )

@@ -28,6 +28,12 @@ from models.explanations import reasons_json, top_reasons
 from models.packaging import load_version
 from models.risk_model import OVERALL, RiskModel, probability_column
 from training.metrics import ranking_order
+from training.monitoring import (
+    drift_report,
+    load_reference,
+    realised_hit_rates,
+    store_report,
+)
 from training.registry import RegistryError, current_champion
 
 log = logging.getLogger(__name__)
@@ -94,6 +100,7 @@ def score_population(
             as_of = frames.last_event_day() + timedelta(days=1)
         features = feature_matrix(frames, as_of, model.categories, model.attribute_kinds)
         scores = rank_scores(model.predict(features))
+        drift = _drift(settings, model_name, version, features, scores, as_of)
         snapshot = Snapshot(
             snapshot_id=f"{as_of:%Y%m%d}-{uuid.uuid4().hex[:8]}",
             model_name=model_name,
@@ -102,7 +109,8 @@ def score_population(
             scores=scores,
             reasons=explain(model, features),
         )
-        _store(engine, snapshot, frames.employers)
+        _store(engine, snapshot, frames.employers, drift)
+        _log_hit_rates(engine, settings, model_name, version)
     finally:
         if own_engine:
             engine.dispose()
@@ -115,6 +123,61 @@ def score_population(
         as_of,
     )
     return snapshot
+
+
+def _drift(
+    settings: Settings,
+    model_name: str,
+    version: str,
+    features: pd.DataFrame,
+    scores: pd.DataFrame,
+    as_of: date,
+) -> dict | None:
+    """The population's drift since the version was trained, logged; None for a version
+    trained before monitoring existed."""
+    client = mlflow.MlflowClient(
+        tracking_uri=settings.tracking_uri, registry_uri=settings.tracking_uri
+    )
+    run_id = client.get_model_version(model_name, version).run_id
+    reference = load_reference(client, run_id)
+    if reference is None:
+        log.warning("version %s has no monitoring reference: drift not measured", version)
+        return None
+    report = drift_report(reference, features, scores, as_of, settings.drift_warning_psi)
+    for warning in report["warnings"]:
+        log.warning("drift: %s (trained as of %s)", warning, report["reference_as_of"])
+    top = report["features"][0] if report["features"] else None
+    log.info(
+        "drift since training (as of %s): %s; scores: %s",
+        report["reference_as_of"],
+        f"largest feature PSI {top['psi']:.3f} ({top['feature']})" if top else "no features",
+        ", ".join(f"{s['target']} PSI {s['psi']:.3f}" for s in report["scores"]),
+    )
+    return report
+
+
+def _log_hit_rates(engine: sa.Engine, settings: Settings, model_name: str, version: str) -> None:
+    for rate in realised_hit_rates(engine, model_name, version, settings.hit_rate_warning_z):
+        if rate.status == "off":
+            log.warning(
+                "hit rate of %s since version %s's first snapshot: %.3f found vs %.3f "
+                "predicted over %d inspections (z = %.1f)",
+                rate.target,
+                version,
+                rate.observed_rate,
+                rate.predicted_rate,
+                rate.inspections,
+                rate.z,
+            )
+        elif rate.inspections:
+            log.info(
+                "hit rate of %s: %.3f found vs %.3f predicted over %d inspections (%s)",
+                rate.target,
+                rate.observed_rate,
+                rate.predicted_rate,
+                rate.inspections,
+                rate.status,
+            )
 
 
 #: Rows explained at once: contributions are rows × features floats per target.
@@ -137,7 +200,9 @@ def explain(model: RiskModel, features: pd.DataFrame) -> dict[str, list[str]]:
 FILTER_COLUMNS = ("state", "municipality", "sector", "size_band")
 
 
-def _store(engine: sa.Engine, snapshot: Snapshot, employers: pd.DataFrame) -> None:
+def _store(
+    engine: sa.Engine, snapshot: Snapshot, employers: pd.DataFrame, drift: dict | None = None
+) -> None:
     scores = snapshot.scores
     directory = employers.set_index("employer_id").reindex(scores.index.astype(str))
     long = pd.concat(
@@ -173,6 +238,10 @@ def _store(engine: sa.Engine, snapshot: Snapshot, employers: pd.DataFrame) -> No
         bulk.insert_rows(
             connection, schema.snapshot_scores, pa.Table.from_pandas(long, preserve_index=False)
         )
+        if drift is not None:
+            store_report(
+                connection, snapshot.snapshot_id, snapshot.model_name, snapshot.model_version, drift
+            )
     bulk.refresh_statistics(engine, [schema.score_snapshots, schema.snapshot_scores])
 
 

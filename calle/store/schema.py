@@ -231,6 +231,21 @@ plan_visits = sa.Table(
     ),
 )
 
+#: The champion's drift at each scoring run (issue 5): PSI of features and scores (JSON).
+monitoring_reports = sa.Table(
+    "monitoring_reports",
+    metadata,
+    sa.Column("snapshot_id", sa.Text, primary_key=True),
+    sa.Column("model_name", sa.Text, nullable=False),
+    sa.Column("model_version", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("report", sa.Text, nullable=False),
+    sa.ForeignKeyConstraint(
+        ["snapshot_id"], ["score_snapshots.snapshot_id"], name="fk_monitoring_reports_snapshot"
+    ),
+    sa.Index("ix_monitoring_reports_version", "model_name", "model_version", "created_at"),
+)
+
 #: API credentials: only a hash of the key is stored; the key is shown once, at creation.
 api_keys = sa.Table(
     "api_keys",

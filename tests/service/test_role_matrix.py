@@ -24,6 +24,7 @@ ROLE_MATRIX: dict[tuple[str, str], set[Role]] = {
     ("POST", "/api/v1/complaints"): {E, A},
     ("GET", "/api/v1/models"): {D, A},
     ("GET", "/api/v1/models/{version}"): {D, A},
+    ("GET", "/api/v1/models/{version}/monitoring"): {D, A},
     ("POST", "/api/v1/models/reload"): {A},
     ("GET", "/api/v1/metrics"): {D, A},
     ("GET", "/api/v1/audit"): {A},

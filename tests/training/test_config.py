@@ -28,6 +28,11 @@ def test_yaml_works_too(tmp_path: Path):
         ({"model": {"learning_rate": 3}}, "model.learning_rate"),
         ({"capacities": [0.05, 0]}, "capacities"),
         ({"seeed": 1}, "seeed"),
+        ({"selection": {"weighting": "ipw"}}, "selection.weighting"),
+        ({"selection": {"propensity": False, "weighting": "inverse_propensity"}}, "selection"),
+        ({"fairness": {"band": [1.1, 1.5]}}, "fairness.band"),
+        ({"fairness": {"gated_metrics": ["recall"]}}, "fairness.gated_metrics"),
+        ({"fairness": {"capacity": 0}}, "fairness.capacity"),
     ],
 )
 def test_an_invalid_config_is_refused_with_the_field_named(data, field):

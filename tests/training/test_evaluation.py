@@ -11,6 +11,7 @@ import pytest
 
 from calle.settings import MEXICO_CATEGORIES
 from models.risk_model import LightGBMParams
+from training.config import SelectionSection
 from training.evaluation import _target_metrics, evaluate_fold, fit_fold_model, summarise
 from training.examples import ExampleBuilder
 from training.temporal_split import Fold
@@ -109,3 +110,62 @@ def test_a_fold_reports_the_lottery_estimate_beside_the_naive_one(result):
     random_in_top = _value(result, "model", "any", "random_labelled_in_top_10pct")
     assert 0 < random_in_top < in_top
     assert 0 <= _value(result, "model", "any", "random_precision_at_10pct") <= 1
+
+
+def test_precision_is_also_estimated_by_inverse_propensity_weights():
+    ids = np.array([f"E{i}" for i in range(10)])
+    scores = np.linspace(1.0, 0.1, 10)
+    labelled = pd.Series([1.0, 0.0, 1.0, 0.0], index=["E0", "E1", "E2", "E9"])
+    # E0 was near-certain to be inspected (weight 1), E1 a long shot (weight 10)
+    propensity = np.array([1.0, 0.1, 0.5, 0.2])
+    metrics = _target_metrics(scores, ids, labelled, (0.3,), None, False, None, propensity)
+    assert metrics["precision_at_30pct"] == pytest.approx(2 / 3)
+    assert metrics["weighted_precision_at_30pct"] == pytest.approx((1 + 2) / (1 + 10 + 2))
+    assert "weighted_precision_at_30pct" not in _target_metrics(
+        scores, ids, labelled, (0.3,), None, False
+    )
+
+
+@pytest.fixture(scope="module")
+def weighted_result(small_world_frames, small_world: Path):
+    builder = ExampleBuilder(small_world_frames, CATS, 365, propensity=True)
+    selection = SelectionSection(weighting="inverse_propensity", compare_weighting=True)
+    return builder, evaluate_fold(
+        builder,
+        FOLD,
+        LightGBMParams(min_child_samples=20),
+        CAPACITIES,
+        TruthFiles(small_world / "truth"),
+        selection=selection,
+    )
+
+
+def test_weighted_training_is_compared_with_unweighted_on_the_same_fold(weighted_result):
+    builder, result = weighted_result
+    for scorer in ("model", "model_unweighted"):
+        assert 0 < _value(result, scorer, "any", "oracle_efficiency_at_10pct") <= 1
+        assert 0 <= _value(result, scorer, "any", "weighted_precision_at_10pct") <= 1
+    # the two differ: the weights reached the booster
+    shipped = result.metrics[(result.metrics.scorer == "model")].value.to_numpy()
+    other = result.metrics[(result.metrics.scorer == "model_unweighted")].value.to_numpy()
+    assert not np.allclose(shipped, other, equal_nan=True)
+    # every labelled example of every date carries a modelled chance of inspection
+    for as_of in (*FOLD.train_as_of, FOLD.test_as_of):
+        _, labels = builder.examples(as_of)
+        p = labels["inspection_propensity"]
+        assert p.notna().all() and ((p > 0) & (p < 1)).all()
+
+
+def test_propensity_is_higher_where_the_inspectorate_looks_more(weighted_result):
+    """Planned inspections favour past violators: the model must see it."""
+    builder, _ = weighted_result
+    features, labels = builder.examples(FOLD.test_as_of)
+    past = features.filter(like="violations").sum(axis=1) > 0
+    p = labels["inspection_propensity"]
+    assert p[past].mean() > p[~past].mean()
+
+
+def test_weighted_training_needs_modelled_propensity(small_world_frames):
+    builder = ExampleBuilder(small_world_frames, CATS, 365)
+    with pytest.raises(ValueError, match="propensity"):
+        fit_fold_model(builder, FOLD.train_as_of, LightGBMParams(), max_weight=20.0)

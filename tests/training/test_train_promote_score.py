@@ -82,7 +82,9 @@ def test_the_run_holds_params_metrics_artifacts_and_a_signed_model(trained, clie
         "mean/random/any/precision_at_5pct",
         "mean/model/any/oracle_efficiency_at_5pct",
         "mean/model/subcontracting/roc_auc",
+        "mean/model/any/weighted_precision_at_5pct",
         "model/any/brier",
+        "fairness/groups_out_of_band",
     ):
         assert key in run.data.metrics, key
     home = trained["home"].resolve().as_uri()
@@ -96,7 +98,13 @@ def test_the_run_holds_params_metrics_artifacts_and_a_signed_model(trained, clie
         "calibration.png",
         "feature_importance.png",
         "config.json",
+        "fairness.csv",
+        "fairness.png",
+        "monitoring_reference.json",
     } <= artifacts
+    fairness = pd.read_csv(client.download_artifacts(run.info.run_id, "fairness.csv"))
+    assert set(fairness["attribute"]) == {"state", "size_band", "sector2"}
+    assert (fairness.groupby("attribute")["workplaces"].sum().nunique()) == 1  # everyone, once
     model = mlflow.pyfunc.load_model(f"models:/{MODEL}/1")
     assert model.metadata.signature is not None
     inputs = model.metadata.get_input_schema().input_names()
