@@ -22,9 +22,13 @@ import mlflow
 import pandas as pd
 
 from benchmarks.stage_runner import run_stage
+from training.fairness import out_of_band
 
 CALLE = str(Path(sys.executable).with_name("calle"))
 BASELINES = ("random", "business_as_usual", "cell_rate", "logistic")
+#: The risk model trained otherwise on the same folds: inverse-propensity weights; the
+#: inspector's strictness learnt and neutralised.
+VARIANTS = ("model_weighted", "model_inspector_adjusted")
 
 
 def main() -> None:
@@ -53,7 +57,9 @@ def main() -> None:
     run_stage("world", args.employers, argv, env, work / "world.log")
     run_stage("import", args.employers, [CALLE, "import", str(world)], env, work / "import.log")
     config = work / "train.toml"
-    config.write_text("[selection]\ncompare_weighting = true\n")
+    config.write_text(
+        "[selection]\ncompare_weighting = true\n[inspectors]\ncompare_adjustment = true\n"
+    )
     argv = [CALLE, "train", "--config", str(config), "--truth", str(world / "truth"), "--json"]
     seconds, peak = run_stage("train", args.employers, argv, env, work / "train.log")
     result = json.loads((work / "train.log").read_text().strip().splitlines()[-1])
@@ -70,7 +76,7 @@ def main() -> None:
     print()
     print("| scorer | precision@5% (inspected) | lift@5% | oracle efficiency@5% | ROC AUC |")
     print("|---|---:|---:|---:|---:|")
-    for scorer in ("model", "model_weighted", *BASELINES, "oracle"):
+    for scorer in ("model", *VARIANTS, *BASELINES, "oracle"):
         row = summary.loc[scorer]
         print(
             f"| {scorer} | {row['precision_at_5pct']:.3f} | {row['lift_at_5pct']:.2f} | "
@@ -89,7 +95,7 @@ def main() -> None:
     )
     print("|---|---:|---:|---:|---:|---:|")
     bias: dict[str, list[float]] = {"naive": [], "lottery": [], "weighted": []}
-    for scorer in ("model", "model_weighted", *BASELINES):
+    for scorer in ("model", *VARIANTS, *BASELINES):
         row = summary.loc[scorer]
         truth = row["true_precision_at_5pct"]
         naive, lottery = row["precision_at_5pct"], row["random_precision_at_5pct"]
@@ -106,14 +112,18 @@ def main() -> None:
         "mean absolute bias over the rankings: "
         + ", ".join(f"{name} {sum(v) / len(v):.3f}" for name, v in bias.items())
     )
-    weighted_model = summary.loc["model_weighted"]
-    print(
-        "weighted training vs unweighted, same folds: oracle efficiency@5% "
-        f"{weighted_model['oracle_efficiency_at_5pct']:.3f} vs "
-        f"{summary.loc['model', 'oracle_efficiency_at_5pct']:.3f}; true precision@5% "
-        f"{weighted_model['true_precision_at_5pct']:.3f} vs "
-        f"{summary.loc['model', 'true_precision_at_5pct']:.3f}"
-    )
+    plain = summary.loc["model"]
+    for variant in VARIANTS:
+        other = summary.loc[variant]
+        print(
+            f"{variant} vs model (unweighted, unadjusted), same folds: oracle efficiency@5% "
+            f"{other['oracle_efficiency_at_5pct']:.3f} vs {plain['oracle_efficiency_at_5pct']:.3f}"
+            f"; true precision@5% {other['true_precision_at_5pct']:.3f} vs "
+            f"{plain['true_precision_at_5pct']:.3f}; Brier {other['brier']:.4f} vs "
+            f"{plain['brier']:.4f}"
+        )
+    print()
+    _print_fairness(client, result["run_id"], work)
     print()
     model = summary.loc["model"]
     best = max(BASELINES[1:], key=lambda b: summary.loc[b, "precision_at_5pct"])
@@ -126,6 +136,37 @@ def main() -> None:
         f"precision@5% {gain_best:+.1%} over the best baseline, {best} (target +20%); "
         f"{seconds / 60:.1f} min (target 5); {peak / 1024:.2f} GB (target 6)"
     )
+
+
+def _print_fairness(client: mlflow.MlflowClient, run_id: str, work: Path) -> None:
+    """The audit's widest disparities, and what the gate would watch."""
+    table = pd.read_csv(
+        client.download_artifacts(run_id, "fairness.csv", str(work)), dtype={"group": str}
+    )
+    outside = out_of_band(
+        table, ["false_discovery_rate", "false_negative_rate"], (0.8, 1.25), min_labelled=100
+    )
+    judged = table[(table["labelled"] >= 100) & (table["group"] != table["reference"])]
+    print(
+        f"Fairness audit at 5% (pooled folds): {len(table)} groups, {len(judged)} with at least "
+        f"100 labels; {len(outside)} disparities outside 0.8-1.25 among them:"
+    )
+    print()
+    print(
+        "| attribute | group (reference) | basis | labelled | selection rate ratio "
+        "| FDR ratio | FNR ratio |"
+    )
+    print("|---|---|---|---:|---:|---:|---:|")
+    for attribute, block in judged.groupby("attribute"):
+        spread = (block["false_negative_rate_disparity"] - 1).abs() + (
+            block["false_discovery_rate_disparity"] - 1
+        ).abs()
+        for r in block.loc[spread.sort_values(ascending=False).index[:3]].itertuples():
+            print(
+                f"| {attribute} | {r.group} ({r.reference}) | {r.basis} | {r.labelled} | "
+                f"{r.selection_rate_disparity:.2f} | {r.false_discovery_rate_disparity:.2f} | "
+                f"{r.false_negative_rate_disparity:.2f} |"
+            )
 
 
 if __name__ == "__main__":

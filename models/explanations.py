@@ -62,7 +62,9 @@ def top_reasons(
 ) -> list[list[Reason]]:
     """For each row, the ``count`` features that raise its score most (positive only)."""
     contributions = model.contributions(features, target)
-    columns = [c for c in contributions.columns if c != "bias"]
+    # a neutralised feature holds one value for everyone: no reason to tell a planner
+    fixed = getattr(model, "neutral", {})
+    columns = [c for c in contributions.columns if c != "bias" and c not in fixed]
     values = contributions[columns].to_numpy()
     masked = np.where(values > 0, values, -np.inf)
     count = min(count, len(columns))

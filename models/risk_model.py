@@ -102,10 +102,23 @@ class RiskModel:
     targets: dict[str, TargetModel]
     specs: list[FeatureSpec]
     params: LightGBMParams = field(default_factory=LightGBMParams)
+    #: Features seen in training but fixed at scoring (e.g. the inspector's strictness: a
+    #: planner ranks before anyone is assigned), whatever the caller passes.
+    neutral: dict[str, float] = field(default_factory=dict)
+
+    def _neutralised(self, features: pd.DataFrame) -> pd.DataFrame:
+        fixed = getattr(self, "neutral", {})  # models pickled before the field existed
+        return features.assign(**fixed) if fixed else features
 
     @property
     def categories(self) -> list[str]:
         return [t for t in self.targets if t != OVERALL]
+
+    @property
+    def input_specs(self) -> list[FeatureSpec]:
+        """The features a caller provides: all but the neutralised ones."""
+        fixed = getattr(self, "neutral", {})
+        return [s for s in self.specs if s.name not in fixed]
 
     @property
     def attribute_kinds(self) -> dict[str, str]:
@@ -115,7 +128,7 @@ class RiskModel:
 
     def predict(self, features: pd.DataFrame) -> pd.DataFrame:
         """Calibrated probabilities, one column per target, indexed like ``features``."""
-        encoded = self.encoder.matrix(features)
+        encoded = self.encoder.matrix(self._neutralised(features))
         return pd.DataFrame(
             {probability_column(t): m.probability(encoded) for t, m in self.targets.items()},
             index=features.index,
@@ -124,7 +137,7 @@ class RiskModel:
     def contributions(self, features: pd.DataFrame, target: str = OVERALL) -> pd.DataFrame:
         """Per-feature contributions to the margin (TreeSHAP); the last column is the bias."""
         model = self.targets[target]
-        encoded = self.encoder.transform(features)
+        encoded = self.encoder.transform(self._neutralised(features))
         columns = [*self.encoder.columns, "bias"]
         if model.booster is None:
             return pd.DataFrame(0.0, index=features.index, columns=columns)
@@ -205,17 +218,20 @@ def fit_risk_model(
     categories: list[str],
     params: LightGBMParams | None = None,
     train_weights: np.ndarray | None = None,
+    neutral: dict[str, float] | None = None,
 ) -> RiskModel:
     """Fit every target. ``*_labels`` hold ``label`` and ``label_<category>`` columns.
 
     The validation set must be later than the training set (out of time): it decides
-    when boosting stops and how margins map to probabilities.
+    when boosting stops and how margins map to probabilities. ``neutral`` features are
+    learnt from, then fixed at these values whenever the model predicts; calibration is
+    fitted on the validation set so neutralised, as the model will be used.
     """
     params = params or LightGBMParams()
     used = [s for s in specs if s.name not in params.excluded_features]
     encoder = FeatureEncoder.fit(train_features, used)
     x_train = encoder.transform(train_features)
-    x_valid = encoder.transform(valid_features)
+    x_valid = encoder.transform(valid_features.assign(**(neutral or {})))
     targets: dict[str, TargetModel] = {}
     for target in [OVERALL, *categories]:
         column = "label" if target == OVERALL else f"label_{target}"
@@ -229,4 +245,4 @@ def fit_risk_model(
             encoder,
             params,
         )
-    return RiskModel(encoder, targets, specs, params)
+    return RiskModel(encoder, targets, specs, params, dict(neutral or {}))

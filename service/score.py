@@ -180,11 +180,11 @@ def _records_frame(records: list[dict[str, Any]], model: RiskModel) -> pd.DataFr
     value types checked at once; only a batch with a bad value is walked value by value, to
     name it.
     """
-    known = {spec.name for spec in model.specs} | {RECORD_ID}
+    known = {spec.name for spec in model.input_specs} | {RECORD_ID}
     if all(map(known.issuperset, records)):
         columns = _columns(records)
         frame: dict[str, object] = {}
-        for spec in model.specs:
+        for spec in model.input_specs:
             values = columns.get(spec.name)
             if values is None:  # a feature no record carries: missing everywhere
                 values = [None] * len(records)
@@ -225,7 +225,7 @@ _TEXTS = {"string", "empty"}
 
 
 def _record_errors(records: list[dict[str, Any]], model: RiskModel) -> list[FieldError]:
-    kinds = {spec.name: spec.kind for spec in model.specs}
+    kinds = {spec.name: spec.kind for spec in model.input_specs}
     errors: list[FieldError] = []
     for i, record in enumerate(records):
         for name, value in record.items():
@@ -258,8 +258,8 @@ def _record_errors(records: list[dict[str, Any]], model: RiskModel) -> list[Fiel
 
 
 def _converted(records: list[dict[str, Any]], model: RiskModel) -> pd.DataFrame:
-    frame = pd.DataFrame.from_records(records, columns=[spec.name for spec in model.specs])
-    for spec in model.specs:
+    frame = pd.DataFrame.from_records(records, columns=[spec.name for spec in model.input_specs])
+    for spec in model.input_specs:
         if spec.kind == Kind.NUMERIC:
             frame[spec.name] = pd.to_numeric(frame[spec.name]).astype("float64")
         else:

@@ -99,6 +99,24 @@ class SelectionSection(_Strict):
         return self
 
 
+class InspectorSection(_Strict):
+    """Outcomes depend on who inspected: account for it in training, never in ranking."""
+
+    adjust: bool = Field(
+        False,
+        description="Train with the visiting inspector's strictness (finding rate over the "
+        "office's) as a feature, fixed to the office average at scoring.",
+    )
+    compare_adjustment: bool = Field(
+        False,
+        description="Also evaluate the other choice on the same folds (scorer "
+        "`model_inspector_adjusted` or `model_unadjusted`).",
+    )
+    prior_inspections: int = Field(
+        30, ge=0, description="Pseudo-visits at the office rate that shrink a new inspector's."
+    )
+
+
 FairnessMetric = Literal[
     "selection_rate", "precision", "false_discovery_rate", "false_negative_rate"
 ]
@@ -150,6 +168,7 @@ class TrainConfig(_Strict):
     model: ModelSection = ModelSection()
     promotion: PromotionSection = PromotionSection()
     selection: SelectionSection = SelectionSection()
+    inspectors: InspectorSection = InspectorSection()
     fairness: FairnessSection = FairnessSection()
     capacities: list[float | int] = Field(
         default_factory=lambda: [0.01, 0.05, 0.10, 100],

@@ -19,10 +19,12 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from features.inspector_strictness import NEUTRAL
+from features.inspector_strictness import SPEC as STRICTNESS_SPEC
 from models.baselines import baseline_scorers
 from models.inspection_propensity import inverse_propensity_weights
 from models.risk_model import OVERALL, LightGBMParams, RiskModel, fit_risk_model
-from training.config import FairnessSection, SelectionSection
+from training.config import FairnessSection, InspectorSection, SelectionSection
 from training.examples import ExampleBuilder
 from training.fairness import fold_group_counts
 from training.labels import label_column
@@ -44,9 +46,11 @@ MODEL = "model"
 #: The risk model trained the other way than the shipped one, on the same folds.
 WEIGHTED = "model_weighted"
 UNWEIGHTED = "model_unweighted"
+ADJUSTED = "model_inspector_adjusted"
+UNADJUSTED = "model_unadjusted"
 ORACLE = "oracle"
 #: Scorers whose scores are probabilities, so Brier and calibration mean something.
-PROBABILISTIC = (MODEL, WEIGHTED, UNWEIGHTED, "logistic")
+PROBABILISTIC = (MODEL, WEIGHTED, UNWEIGHTED, ADJUSTED, UNADJUSTED, "logistic")
 PROPENSITY = "inspection_propensity"
 
 
@@ -67,16 +71,27 @@ class FoldResult:
     fairness_counts: pd.DataFrame | None = None
 
 
+@dataclass(frozen=True)
+class Variant:
+    """How a fold's risk model is trained: example weights, inspector adjustment."""
+
+    weighted: bool = False
+    inspector_adjusted: bool = False
+
+
 def fit_fold_model(
     builder: ExampleBuilder,
     train_as_of: tuple[date, ...],
     params: LightGBMParams,
     max_weight: float | None = None,
+    inspector_adjusted: bool = False,
 ) -> RiskModel:
     """Train on all but the latest training date; stop early and calibrate on the latest.
 
     With ``max_weight``, each training example weighs the inverse of its modelled chance
     of inspection (capped): the inspected stand for the population they were drawn from.
+    With ``inspector_adjusted``, the visiting inspector's strictness is learnt from and
+    then fixed to the office average for every prediction.
     """
     if len(train_as_of) < 2:
         raise ValueError(
@@ -90,16 +105,26 @@ def fit_fold_model(
         if PROPENSITY not in l_train:
             raise ValueError("weighted training needs the builder to model propensity")
         weights = inverse_propensity_weights(l_train[PROPENSITY].to_numpy(), max_weight)
+    specs, neutral = builder.specs, None
+    if inspector_adjusted:
+        if STRICTNESS_SPEC.name not in x_train:
+            raise ValueError("inspector adjustment needs the builder's inspector_prior")
+        specs, neutral = [*specs, STRICTNESS_SPEC], {STRICTNESS_SPEC.name: NEUTRAL}
     return fit_risk_model(
         x_train,
         l_train,
         x_valid,
         l_valid,
-        builder.specs,
+        specs,
         builder.categories,
         params,
         train_weights=weights,
+        neutral=neutral,
     )
+
+
+def shipped_variant(selection: SelectionSection, inspectors: InspectorSection) -> Variant:
+    return Variant(selection.weighting == "inverse_propensity", inspectors.adjust)
 
 
 def fold_models(
@@ -107,15 +132,28 @@ def fold_models(
     train_as_of: tuple[date, ...],
     params: LightGBMParams,
     selection: SelectionSection,
+    inspectors: InspectorSection | None = None,
 ) -> dict[str, RiskModel]:
-    """The shipped model (``model``) and, if compared, the other weighting's."""
-    weighted = selection.weighting == "inverse_propensity"
-    cap = selection.max_weight
-    models = {MODEL: fit_fold_model(builder, train_as_of, params, cap if weighted else None)}
+    """The shipped model (``model``) and each compared alternative, on the same examples."""
+    inspectors = inspectors or InspectorSection()
+    shipped = shipped_variant(selection, inspectors)
+    variants = {MODEL: shipped}
     if selection.compare_weighting:
-        other = UNWEIGHTED if weighted else WEIGHTED
-        models[other] = fit_fold_model(builder, train_as_of, params, None if weighted else cap)
-    return models
+        name = UNWEIGHTED if shipped.weighted else WEIGHTED
+        variants[name] = Variant(not shipped.weighted, shipped.inspector_adjusted)
+    if inspectors.compare_adjustment:
+        name = UNADJUSTED if shipped.inspector_adjusted else ADJUSTED
+        variants[name] = Variant(shipped.weighted, not shipped.inspector_adjusted)
+    return {
+        name: fit_fold_model(
+            builder,
+            train_as_of,
+            params,
+            selection.max_weight if variant.weighted else None,
+            variant.inspector_adjusted,
+        )
+        for name, variant in variants.items()
+    }
 
 
 def _target_metrics(
@@ -192,9 +230,10 @@ def evaluate_fold(
     seed: int = 0,
     selection: SelectionSection | None = None,
     fairness: FairnessSection | None = None,
+    inspectors: InspectorSection | None = None,
 ) -> FoldResult:
     selection = selection or SelectionSection(propensity=builder.propensity)
-    models = fold_models(builder, fold.train_as_of, params, selection)
+    models = fold_models(builder, fold.train_as_of, params, selection, inspectors)
     x_train, l_train = builder.stacked(fold.train_as_of)
     population, test_labels = builder.population_and_labels(fold.test_as_of)
     ids = population.index.to_numpy().astype(str)

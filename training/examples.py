@@ -6,6 +6,8 @@ so memory stays proportional to the examples, not to dates × workplaces.
 
 With ``propensity`` on, each date's chance of inspection is modelled on that whole
 population while it is at hand, and kept with the labels (``inspection_propensity``).
+With ``inspector_prior`` set, each example also carries the strictness of the inspector
+who made the visit (:mod:`features.inspector_strictness`), for training only.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import pandas as pd
 
 from features.catalogue import FeatureSpec
 from features.frames import ContractFrames
+from features.inspector_strictness import FEATURE as STRICTNESS
+from features.inspector_strictness import strictness_of
 from features.matrix import attribute_kinds_of, feature_matrix, feature_specs
 from models.inspection_propensity import fit_propensity
 from training.labels import label_examples
@@ -34,12 +38,14 @@ class ExampleBuilder:
         horizon_days: int,
         propensity: bool = False,
         seed: int = 0,
+        inspector_prior: int | None = None,
     ) -> None:
         self.frames = frames
         self.categories = categories
         self.horizon_days = horizon_days
         self.propensity = propensity
         self.seed = seed
+        self.inspector_prior = inspector_prior
         self.attribute_kinds = attribute_kinds_of(frames)
         self.specs: list[FeatureSpec] = feature_specs(categories, self.attribute_kinds)
         self._examples: dict[date, tuple[pd.DataFrame, pd.DataFrame]] = {}
@@ -71,6 +77,11 @@ class ExampleBuilder:
         labels = self.labels(as_of)
         population = self.population(as_of)
         examples = population.loc[labels.index]
+        if self.inspector_prior is not None:
+            strictness = strictness_of(
+                labels["inspector_id"], self.frames.inspections, as_of, self.inspector_prior
+            )
+            examples = examples.assign(**{STRICTNESS: strictness})
         if self.propensity:
             started = time.perf_counter()
             inspected = population.index.isin(labels.index)

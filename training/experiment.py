@@ -31,7 +31,14 @@ from models.packaging import RiskModelPyfunc, as_records, pip_requirements
 from models.risk_model import RiskModel
 from training import plots
 from training.config import TrainConfig
-from training.evaluation import FoldResult, capacity_name, evaluate_fold, fit_fold_model, summarise
+from training.evaluation import (
+    FoldResult,
+    capacity_name,
+    evaluate_fold,
+    fit_fold_model,
+    shipped_variant,
+    summarise,
+)
 from training.examples import ExampleBuilder
 from training.fairness import fairness_table, out_of_band
 from training.monitoring import REFERENCE_ARTIFACT, reference_profile
@@ -84,7 +91,7 @@ def metric_key(scorer: str, target: str, metric: str) -> str:
 
 def _flat_params(config: TrainConfig, temporal: TemporalConfig) -> dict[str, object]:
     params: dict[str, object] = {}
-    for section in ("temporal", "model", "promotion", "selection"):
+    for section in ("temporal", "model", "promotion", "selection", "inspectors"):
         for key, value in getattr(config, section).model_dump().items():
             params[f"{section}.{key}"] = value
     params.update(
@@ -225,26 +232,41 @@ def train(
             "two training dates and a test date, each with a full label window"
         )
     truth = TruthFiles(truth_folder) if truth_folder else None
-    selection = config.selection
+    selection, inspectors = config.selection, config.inspectors
+    wants_inspectors = inspectors.adjust or inspectors.compare_adjustment
     builder = ExampleBuilder(
-        frames, categories, temporal.horizon_days, selection.propensity, config.seed
+        frames,
+        categories,
+        temporal.horizon_days,
+        selection.propensity,
+        config.seed,
+        inspectors.prior_inspections if wants_inspectors else None,
     )
     params = config.model.params(config.seed)
     capacities = tuple(config.capacities)
     results = [
         evaluate_fold(
-            builder, fold, params, capacities, truth, config.seed, selection, config.fairness
+            builder,
+            fold,
+            params,
+            capacities,
+            truth,
+            config.seed,
+            selection,
+            config.fairness,
+            inspectors,
         )
         for fold in tqdm(folds, desc="folds", unit="fold", disable=None)
     ]
     summary = summarise(results)
     last = folds[-1]
-    weighted = selection.weighting == "inverse_propensity"
+    shipped = shipped_variant(selection, inspectors)
     final = fit_fold_model(
         builder,
         (*last.train_as_of, last.test_as_of),
         params,
-        selection.max_weight if weighted else None,
+        selection.max_weight if shipped.weighted else None,
+        shipped.inspector_adjusted,
     )
     ship_as_of: date = last.test_label_end
     shipped_population = builder.population(ship_as_of)

@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 
 from calle.settings import MEXICO_CATEGORIES
+from models.explanations import top_reasons
 from models.risk_model import LightGBMParams
-from training.config import SelectionSection
+from training.config import InspectorSection, SelectionSection
 from training.evaluation import _target_metrics, evaluate_fold, fit_fold_model, summarise
 from training.examples import ExampleBuilder
 from training.temporal_split import Fold
@@ -169,3 +170,43 @@ def test_weighted_training_needs_modelled_propensity(small_world_frames):
     builder = ExampleBuilder(small_world_frames, CATS, 365)
     with pytest.raises(ValueError, match="propensity"):
         fit_fold_model(builder, FOLD.train_as_of, LightGBMParams(), max_weight=20.0)
+
+
+@pytest.fixture(scope="module")
+def adjusted(small_world_frames, small_world: Path):
+    builder = ExampleBuilder(small_world_frames, CATS, 365, inspector_prior=30)
+    result = evaluate_fold(
+        builder,
+        FOLD,
+        LightGBMParams(min_child_samples=20),
+        CAPACITIES,
+        TruthFiles(small_world / "truth"),
+        inspectors=InspectorSection(adjust=True, compare_adjustment=True),
+    )
+    return builder, result
+
+
+def test_inspector_adjustment_is_compared_on_the_same_fold(adjusted):
+    builder, result = adjusted
+    for scorer in ("model", "model_unadjusted"):
+        assert 0 < _value(result, scorer, "any", "oracle_efficiency_at_10pct") <= 1
+    assert result.model.neutral == {"inspector_strictness": 1.0}
+    features, _ = builder.examples(FOLD.test_as_of)
+    assert features["inspector_strictness"].std() > 0  # inspectors do differ in the world
+
+
+def test_the_adjusted_model_never_ranks_by_the_inspector(adjusted):
+    """Whatever strictness a caller passes, the prediction is the neutral one."""
+    builder, result = adjusted
+    features, _ = builder.examples(FOLD.test_as_of)
+    model = result.model
+    plain = model.predict(features.drop(columns="inspector_strictness"))
+    strict = model.predict(features.assign(inspector_strictness=1.6))
+    lenient = model.predict(features.assign(inspector_strictness=0.4))
+    pd.testing.assert_frame_equal(plain, strict)
+    pd.testing.assert_frame_equal(plain, lenient)
+    reasons = top_reasons(model, features.head(200))
+    assert all(r.feature != "inspector_strictness" for row in reasons for r in row)
+    # the booster did learn from it: with the column free, a stricter inspector finds more
+    booster = model.targets["any"].booster
+    assert booster.feature_importance("split")[model.encoder.columns.index("inspector_strictness")]
