@@ -4,13 +4,14 @@ For every group of an attribute (state, size band, 2-digit sector, any configure
 counts, on one fold, the workplaces selected at capacity and, on the labelled ones, the
 errors; :func:`fairness_table` pools the folds and turns the counts into rates and into
 disparity ratios against a reference group (the largest), the approach of Aequitas
-(Saleiro et al., 2018). Aequitas itself pins old pandas and cannot be installed beside
-pandas 3, so the few sums and ratios are written here as pure functions.
+(Saleiro et al., 2018). Aequitas itself (1.1.0, the latest) requires pandas < 3 and cannot
+be installed beside pandas 3, so the few sums and ratios are written here as pure functions.
 
 Precision and the error rates use the lottery inspections of a group where it has enough
-of them (an unbiased sample of the group), and all its inspections otherwise; the column
-``basis`` says which. Selection-rate disparities are expected of any targeting (risk is not
-spread evenly); the error-rate disparities are the ones a promotion gate watches.
+of them (far less selected than the rest, though the lottery favours some sizes and
+sectors), and all its inspections otherwise; the column ``basis`` says which.
+Selection-rate disparities are expected of any targeting (risk is not spread evenly);
+the error-rate disparities are the ones a promotion gate watches.
 """
 
 from __future__ import annotations

@@ -42,7 +42,8 @@ _CHUNK = 5_000
 
 def reference_profile(model: RiskModel, population: pd.DataFrame, as_of: date) -> dict:
     """What the model's inputs and scores looked like on the population it was shipped for."""
-    columns = model.encoder.columns
+    fixed = getattr(model, "neutral", {})  # the same for everyone: nothing to drift
+    columns = [c for c in model.encoder.columns if c not in fixed]
     scores = model.predict(population)
     return {
         "as_of": as_of.isoformat(),

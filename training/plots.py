@@ -20,7 +20,13 @@ COLOURS = {
     "cell_rate": "#ef6c00",
     "business_as_usual": "#8e24aa",
     "random": "#9e9e9e",
+    "model_weighted": "#66bb6a",
+    "model_unweighted": "#66bb6a",
+    "model_inspector_adjusted": "#00897b",
+    "model_unadjusted": "#00897b",
 }
+#: For a scorer without a colour of its own.
+OTHER_COLOUR = "#607d8b"
 
 
 def precision_curves(curves: dict[str, np.ndarray], title: str, path: Path) -> Path:
@@ -35,7 +41,7 @@ def precision_curves(curves: dict[str, np.ndarray], title: str, path: Path) -> P
             share,
             curve[:upto],
             label=name,
-            color=COLOURS.get(name),
+            color=COLOURS.get(name, OTHER_COLOUR),
             linestyle="--" if name == "oracle" else "-",
         )
     ax.set_xlabel("workplaces inspected (% of population, ranked by each scorer)")
@@ -54,7 +60,7 @@ def precision_bars(summary: pd.DataFrame, capacities: list[str], path: Path) -> 
     columns = [f"precision_at_{c}" for c in capacities if f"precision_at_{c}" in overall]
     fig = Figure(figsize=(7, 4.5))
     ax = fig.subplots()
-    overall[columns].T.plot.bar(ax=ax, color=[COLOURS.get(s) for s in overall.index])
+    overall[columns].T.plot.bar(ax=ax, color=[COLOURS.get(s, OTHER_COLOUR) for s in overall.index])
     ax.set_ylabel("share of inspections finding a violation")
     ax.set_title("Precision at capacity (mean over folds, inspected workplaces)")
     ax.grid(alpha=0.3, axis="y")

@@ -186,3 +186,36 @@ def test_each_stored_score_carries_its_workplace_s_directory_entry(trained):
         ).scalar_one()
     engine.dispose()
     assert mismatches == 0 and stored > 0
+
+
+def test_a_run_comparing_weighting_and_inspector_adjustment_ships_the_configured_model(
+    small_world: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Weighted and inspector-adjusted shipped model, the other choices compared on the same
+    folds, with the truth (so every plot draws every scorer)."""
+    for key, value in {"CALLE_HOME": str(tmp_path), "CALLE_DATABASE_URL": ""}.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    config = tmp_path / "train.toml"
+    config.write_text(
+        "[temporal]\nfolds = 1\n"
+        '[selection]\nweighting = "inverse_propensity"\ncompare_weighting = true\n'
+        "[inspectors]\nadjust = true\ncompare_adjustment = true\n"
+    )
+    assert runner.invoke(app, ["import", str(small_world)]).exit_code == 0
+    trained = runner.invoke(
+        app, ["train", "--config", str(config), "--truth", str(small_world / "truth"), "--json"]
+    )
+    assert trained.exit_code == 0, trained.output
+    for scorer in ("model_unweighted", "model_unadjusted"):
+        assert scorer in trained.output  # in the terminal table beside the baselines
+    run_id = json.loads(trained.output.strip().splitlines()[-1])["run_id"]
+    mlflow.set_tracking_uri(Settings(home=tmp_path).tracking_uri)
+    client = mlflow.MlflowClient()
+    summary = pd.read_csv(client.download_artifacts(run_id, "summary.csv", str(tmp_path)))
+    assert {"model", "model_unweighted", "model_unadjusted"} <= set(summary["scorer"])
+    params = client.get_run(run_id).data.params
+    assert params["selection.weighting"] == "inverse_propensity"
+    assert params["inspectors.adjust"] == "True"
+    shipped = mlflow.pyfunc.load_model(f"models:/{MODEL}/1").unwrap_python_model()
+    assert shipped.risk_model.neutral == {"inspector_strictness": 1.0}
