@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import tempfile
 from pathlib import Path
@@ -22,7 +23,8 @@ import mlflow
 import pandas as pd
 
 from benchmarks.stage_runner import run_stage
-from training.fairness import out_of_band
+from training.config import FairnessSection
+from training.fairness import DENOMINATOR, out_of_band
 
 CALLE = str(Path(sys.executable).with_name("calle"))
 BASELINES = ("random", "business_as_usual", "cell_rate", "logistic")
@@ -139,34 +141,35 @@ def main() -> None:
 
 
 def _print_fairness(client: mlflow.MlflowClient, run_id: str, work: Path) -> None:
-    """The audit's widest disparities, and what the gate would watch."""
+    """The audit's groups that leave the default band, widest first, as the gate sees them."""
     table = pd.read_csv(
         client.download_artifacts(run_id, "fairness.csv", str(work)), dtype={"group": str}
     )
-    outside = out_of_band(
-        table, ["false_discovery_rate", "false_negative_rate"], (0.8, 1.25), min_labelled=100
-    )
-    judged = table[(table["labelled"] >= 100) & (table["group"] != table["reference"])]
+    rule = FairnessSection()
+    metrics = ["false_discovery_rate", "false_negative_rate"]
+    outside = out_of_band(table, metrics, rule.band, rule.min_labelled)
     print(
-        f"Fairness audit at 5% (pooled folds): {len(table)} groups, {len(judged)} with at least "
-        f"100 labels; {len(outside)} disparities outside 0.8-1.25 among them:"
+        f"Fairness audit at {rule.capacity:.0%} (pooled folds): {len(table)} groups of "
+        f"{', '.join(rule.attributes)}; {len(outside)} FDR or FNR disparities outside "
+        f"{rule.band[0]}-{rule.band[1]} on rates over at least {rule.min_labelled} workplaces:"
     )
     print()
     print(
-        "| attribute | group (reference) | basis | labelled | selection rate ratio "
-        "| FDR ratio | FNR ratio |"
+        "| attribute | group (reference) | basis | metric | disparity | over "
+        "| selection rate ratio |"
     )
-    print("|---|---|---|---:|---:|---:|---:|")
-    for attribute, block in judged.groupby("attribute"):
-        spread = (block["false_negative_rate_disparity"] - 1).abs() + (
-            block["false_discovery_rate_disparity"] - 1
-        ).abs()
-        for r in block.loc[spread.sort_values(ascending=False).index[:3]].itertuples():
-            print(
-                f"| {attribute} | {r.group} ({r.reference}) | {r.basis} | {r.labelled} | "
-                f"{r.selection_rate_disparity:.2f} | {r.false_discovery_rate_disparity:.2f} | "
-                f"{r.false_negative_rate_disparity:.2f} |"
-            )
+    print("|---|---|---|---|---:|---:|---:|")
+    rows = table.set_index(["attribute", "group"])
+    outside = outside.assign(
+        distance=(outside["disparity"].clip(lower=1e-3)).map(lambda d: abs(math.log(d)))
+    )
+    for r in outside.sort_values("distance", ascending=False).head(12).itertuples():
+        row = rows.loc[(r.attribute, r.group)]
+        print(
+            f"| {r.attribute} | {r.group} ({row['reference']}) | {row['basis']} | {r.metric} | "
+            f"{r.disparity:.2f} | {row[DENOMINATOR[r.metric]]} | "
+            f"{row['selection_rate_disparity']:.2f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -139,7 +139,10 @@ class FairnessSection(_Strict):
         description="Disparities the promotion gate watches.",
     )
     min_labelled: int = Field(
-        100, ge=1, description="Groups with fewer labelled workplaces are reported, not gated."
+        50,
+        ge=1,
+        description="A rate over fewer workplaces (e.g. false discoveries over fewer labelled "
+        "selected ones), in the group or its reference, is reported, not gated.",
     )
 
     @field_validator("band")

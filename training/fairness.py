@@ -134,6 +134,8 @@ def fairness_table(fold_counts: list[pd.DataFrame]) -> pd.DataFrame:
                 "workplaces": int(all_rows.at[group, "workplaces"]),
                 "selected": int(all_rows.at[group, "selected"]),
                 "labelled": int(source.at[group, "labelled"]),
+                "labelled_selected": int(source.at[group, "labelled_selected"]),
+                "labelled_positive": int(source.at[group, "labelled_positive"]),
                 "selection_rate": float(all_rows.at[group, "selection_rate"]),
             }
             for rate in RATES[1:]:
@@ -151,18 +153,37 @@ def fairness_table(fold_counts: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+#: The count each rate is a share of: a rate over a handful is noise, not a disparity.
+DENOMINATOR = {
+    "selection_rate": "workplaces",
+    "precision": "labelled_selected",
+    "false_discovery_rate": "labelled_selected",
+    "false_negative_rate": "labelled_positive",
+}
+
+
 def out_of_band(
     table: pd.DataFrame, metrics: list[str], band: tuple[float, float], min_labelled: int
 ) -> pd.DataFrame:
     """Rows (attribute, group, metric, disparity) whose disparity leaves ``band``.
 
-    Groups with fewer than ``min_labelled`` labelled workplaces are too noisy to judge and
-    are left out, as is every reference group (its ratio is 1 by construction).
+    A rate over fewer than ``min_labelled`` workplaces (in the group or in its reference)
+    is too noisy to judge and is left out, as is every reference group (its ratio is 1 by
+    construction).
     """
     low, high = band
-    judged = table[(table["labelled"] >= min_labelled) & (table["group"] != table["reference"])]
     rows = []
     for metric in metrics:
+        count = table[DENOMINATOR[metric]]
+        reference_count = table.set_index(["attribute", "group"])[DENOMINATOR[metric]]
+        of_reference = pd.Series(
+            list(zip(table["attribute"], table["reference"], strict=True)), index=table.index
+        ).map(reference_count)
+        judged = table[
+            (count >= min_labelled)
+            & (of_reference >= min_labelled)
+            & (table["group"] != table["reference"])
+        ]
         disparity = judged[f"{metric}_disparity"]
         outside = judged[(disparity < low) | (disparity > high)]
         for r in outside.itertuples():

@@ -79,8 +79,9 @@ def test_out_of_band_skips_the_reference_and_small_groups():
             "attribute": ["state"] * 4,
             "group": ["A", "B", "C", "D"],
             "reference": ["A"] * 4,
-            "labelled": [500, 200, 200, 20],
-            "false_negative_rate_disparity": [1.0, 1.4, 0.9, 3.0],
+            "labelled_selected": [500, 200, 200, 20],
+            "labelled_positive": [400, 150, 150, 300],
+            "false_negative_rate_disparity": [1.0, 1.4, 0.9, 3.0],  # D: 300 positives
             "false_discovery_rate_disparity": [1.0, 1.0, 0.5, 3.0],
         }
     )
@@ -90,4 +91,7 @@ def test_out_of_band_skips_the_reference_and_small_groups():
     assert sorted(zip(outside["group"], outside["metric"], strict=True)) == [
         ("B", "false_negative_rate"),
         ("C", "false_discovery_rate"),
+        ("D", "false_negative_rate"),  # its FDR rests on 20 selected: not judged
     ]
+    small_reference = table.assign(labelled_positive=[40, 150, 150, 300])
+    assert out_of_band(small_reference, ["false_negative_rate"], (0.8, 1.25), 100).empty

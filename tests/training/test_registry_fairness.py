@@ -25,6 +25,8 @@ def _audit(fnr_b: float, fnr_c: float = 1.0) -> pd.DataFrame:
             "reference": ["A"] * 4,
             "basis": ["random"] * 4,
             "labelled": [900, 300, 300, 10],
+            "labelled_selected": [400, 200, 200, 5],
+            "labelled_positive": [500, 150, 150, 5],
             "false_negative_rate_disparity": [1.0, fnr_b, fnr_c, 4.0],
             "false_discovery_rate_disparity": [1.0, 1.0, 1.0, 4.0],
         }
