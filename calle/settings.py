@@ -94,6 +94,13 @@ class Settings(BaseSettings):
         description="Standard errors between the realised and the predicted hit rate of "
         "inspections since a model's first snapshot past which monitoring flags the target.",
     )
+    ui_session_hours: float = Field(
+        default=8.0,
+        gt=0,
+        le=24 * 7,
+        description="How long a dashboard sign-in lasts before the key must be given again "
+        "(hours).",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="Logging level: DEBUG, INFO, WARNING or ERROR."
     )

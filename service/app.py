@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
 
 from calle.offices import load_office_areas
 from calle.settings import Settings
@@ -18,8 +21,10 @@ from service import audit, employers, events, health, metrics, plans, rankings, 
 from service.model_follower import ModelFollower
 from service.peer_rate_cache import PeerRateCache
 from service.problems import install_handlers
+from service.ui import pages
 
 API_PREFIX = "/api/v1"
+UI_FILES = Path(pages.__file__).parent
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -60,4 +65,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(events.router, prefix=API_PREFIX)
     app.include_router(plans.router, prefix=API_PREFIX)
     app.include_router(metrics.router, prefix=API_PREFIX)
+    app.state.ui_templates = Jinja2Templates(directory=UI_FILES / "templates")
+    app.mount(f"{pages.PREFIX}/static", StaticFiles(directory=UI_FILES / "static"), "ui-static")
+    app.include_router(pages.router)
+    app.add_exception_handler(pages.SignInRequired, pages.sign_in_redirect)
     return app

@@ -174,7 +174,7 @@ def _scores(
     return by_target
 
 
-def _risk(engine: sa.Engine, employer_id: str) -> EmployerRisk:
+def risk_of(engine: sa.Engine, employer_id: str) -> EmployerRisk:
     with engine.connect() as connection:
         employer = _employer(connection, employer_id)
         snapshot = latest_snapshot(connection)
@@ -223,7 +223,7 @@ def employer_risk(
 ) -> EmployerRisk:
     audited = {"employer_id": employer_id}
     try:
-        risk = _risk(engine, employer_id)
+        risk = risk_of(engine, employer_id)
     except Problem as problem:
         record_access(engine, key, request.method, ENDPOINT, audited, 0, problem.status)
         raise

@@ -123,6 +123,10 @@ def list_plans(
     _key: Annotated[ApiKey, Depends(require(Role.planner, Role.ecms))],
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> list[PlanListing]:
+    return recent_plans(engine, limit)
+
+
+def recent_plans(engine: sa.Engine, limit: int) -> list[PlanListing]:
     plans, visits = schema.plans, schema.plan_visits
     count = (
         sa.select(sa.func.count())

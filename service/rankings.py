@@ -235,7 +235,7 @@ def _query(
     )
 
 
-def _office_area(areas: OfficeAreas | None, office: str | None) -> OfficeArea | None:
+def office_area_of(areas: OfficeAreas | None, office: str | None) -> OfficeArea | None:
     if office is None:
         return None
     if areas is None:
@@ -318,8 +318,8 @@ def rankings(
     audited: dict[str, Any] = {k: v for k, v in filters.items() if v is not None}
     audited["limit"] = limit
     try:
-        area = _office_area(office_areas, office)
-        page = _page(engine, settings.region_codes, filters, area, limit, cursor, audited)
+        area = office_area_of(office_areas, office)
+        page = ranking_page(engine, settings.region_codes, filters, area, limit, cursor, audited)
     except Problem as problem:
         record_access(engine, key, request.method, ENDPOINT, audited, 0, problem.status)
         raise
@@ -329,7 +329,7 @@ def rankings(
     return Response(to_json(page), media_type="application/json")
 
 
-def _page(
+def ranking_page(
     engine: sa.Engine,
     regions: list[str],
     filters: dict[str, Any],

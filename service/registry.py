@@ -201,6 +201,11 @@ def list_models(
     settings: SettingsDep,
     _key: Annotated[ApiKey, Depends(require(Role.data_scientist))],
 ) -> ModelCatalogue:
+    return model_catalogue(settings)
+
+
+def model_catalogue(settings: Settings) -> ModelCatalogue:
+    """Every version, newest first, and the champion; 503 if the registry does not answer."""
     client = _client(settings)
     try:
         aliases = _aliases(client)

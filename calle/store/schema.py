@@ -246,6 +246,20 @@ monitoring_reports = sa.Table(
     sa.Index("ix_monitoring_reports_version", "model_name", "model_version", "created_at"),
 )
 
+#: Browser sessions of the dashboard (issue 6): only a hash of the cookie is stored; a
+#: session lives no longer than its key (revoking the key ends it) or its expiry.
+ui_sessions = sa.Table(
+    "ui_sessions",
+    metadata,
+    sa.Column("session_hash", sa.Text, primary_key=True),
+    sa.Column("key_id", sa.Text, nullable=False),
+    sa.Column("csrf_token", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(["key_id"], ["api_keys.key_id"], name="fk_ui_sessions_key"),
+)
+
 #: API credentials: only a hash of the key is stored; the key is shown once, at creation.
 api_keys = sa.Table(
     "api_keys",

@@ -35,6 +35,8 @@ def running_service(
         "CALLE_MLFLOW_TRACKING_URI": settings.tracking_uri,
         "CALLE_MODEL_POLL_SECONDS": str(settings.model_poll_seconds),
     }
+    if settings.offices_file is not None:
+        env["CALLE_OFFICES_FILE"] = str(settings.offices_file)
     settings.home.mkdir(parents=True, exist_ok=True)
     log = settings.home / "serve.log"  # a file, not a pipe: an unread pipe fills and blocks
     with log.open("wb") as output:

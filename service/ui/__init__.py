@@ -1,0 +1,1 @@
+"""The planners' dashboard under ``/ui``: server-rendered pages over the same store and rules."""
