@@ -9,7 +9,9 @@ the registry stays the one source of truth (training/registry.py writes it).
 
 from __future__ import annotations
 
+import tempfile
 from datetime import UTC, date, datetime
+from pathlib import Path as FilePath
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path
@@ -164,6 +166,41 @@ def _registered(client: MlflowClient, version: str) -> ModelVersion:
         raise Problem(
             404, "unknown-model-version", f"{MODEL_NAME} has no version {version}."
         ) from None
+
+
+#: Run artifacts the dashboard may show: the plots every training run logs.
+PLOTS = (
+    "precision_at_k.png",
+    "precision_bars.png",
+    "calibration.png",
+    "fairness.png",
+    "feature_importance.png",
+)
+
+
+def run_plots(settings: Settings, version: str) -> list[str]:
+    """Which of :data:`PLOTS` the version's training run logged (some need the truth)."""
+    client = _client(settings)
+    try:
+        run_id = _registered(client, version).run_id
+        logged = {artifact.path for artifact in client.list_artifacts(run_id)}
+    except MlflowException as error:
+        raise _unavailable(error) from error
+    return [name for name in PLOTS if name in logged]
+
+
+def run_plot(settings: Settings, version: str, name: str) -> bytes:
+    """A plot logged by the version's training run; 404 if it has none of that name."""
+    if name not in PLOTS:
+        raise Problem(404, "not-found", f"No plot {name!r}; plots: {', '.join(PLOTS)}.")
+    client = _client(settings)
+    run_id = _registered(client, version).run_id
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            path = client.download_artifacts(run_id, name, tmp)
+        except (MlflowException, OSError):
+            raise Problem(404, "not-found", f"Version {version}'s run logged no {name}.") from None
+        return FilePath(path).read_bytes()
 
 
 def _version(

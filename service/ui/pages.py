@@ -12,6 +12,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 from urllib.parse import quote, urlencode
 
@@ -31,13 +32,15 @@ from service.planning import OfficeRequest, PlanRequest, build_plan, plan_csv, r
 from service.plans import recent_plans
 from service.problems import Problem
 from service.rankings import office_area_of, ranking_page
-from service.registry import model_catalogue
+from service.registry import MODEL_NAME, model_catalogue, run_plot, run_plots
 from service.roles import Role
 from service.snapshots import latest_snapshot
+from service.ui.activity import inspection_activity
 from service.ui.exports import plan_workbook
 from service.ui.sessions import COOKIE, UiSession, end_session, find_session, start_session
 from service.ui.texts import LANGUAGE_COOKIE, LANGUAGES, TEXTS, language_of
 from service.ui.timeline import employer_timeline
+from training.monitoring import latest_report, realised_hit_rates
 
 PREFIX = "/ui"
 SIGN_IN_COOKIE = "calle_sign_in"
@@ -509,11 +512,68 @@ def plan_view(
 
 
 @router.get("/models")
-def models(request: Request, settings: SettingsDep, session: SessionDep) -> HTMLResponse:
+def models(
+    request: Request, settings: SettingsDep, engine: EngineDep, session: SessionDep
+) -> HTMLResponse:
     if not _allowed(session, Role.data_scientist):
         return _refuse(request, session, 403, TEXTS[_language(request)]["forbidden"])
     try:
         catalogue = model_catalogue(settings)
     except Problem as problem:
         return _refuse(request, session, problem.status, _problem_text(problem))
-    return render(request, "models.html", session, catalogue=catalogue)
+    shown = catalogue.champion or (catalogue.versions[0].version if catalogue.versions else None)
+    monitoring, plots = None, []
+    if shown is not None:
+        plots = run_plots(settings, shown)
+        stored = latest_report(engine, MODEL_NAME, shown)
+        monitoring = {
+            "drift": stored[1] if stored else None,
+            "hit_rate": realised_hit_rates(engine, MODEL_NAME, shown, settings.hit_rate_warning_z),
+        }
+    return render(
+        request,
+        "models.html",
+        session,
+        catalogue=catalogue,
+        shown=shown,
+        plots=plots,
+        monitoring=monitoring,
+    )
+
+
+@router.get("/models/{version}/plots/{name}")
+def model_plot(
+    request: Request,
+    settings: SettingsDep,
+    session: SessionDep,
+    version: Annotated[str, Path(pattern=r"^[0-9]{1,9}$")],
+    name: Annotated[str, Path(max_length=64)],
+) -> Response:
+    if not _allowed(session, Role.data_scientist):
+        return _refuse(request, session, 403, TEXTS[_language(request)]["forbidden"])
+    try:
+        image = run_plot(settings, version, name)
+    except Problem as problem:
+        return _refuse(request, session, problem.status, _problem_text(problem))
+    return Response(image, media_type="image/png", headers=SECURITY_HEADERS)
+
+
+# -- inspection activity ----------------------------------------------------------------
+
+
+@router.get("/activity")
+def activity(
+    request: Request,
+    engine: EngineDep,
+    session: SessionDep,
+    years: Annotated[int, Query(ge=1, le=10)] = 2,
+) -> HTMLResponse:
+    """The inspectorate's own record; no employer risk, so not an audited list."""
+    with engine.connect() as connection:
+        last = connection.execute(sa.select(sa.func.max(schema.inspections.c.date))).scalar()
+        if last is None:
+            return render(request, "activity.html", session, report=None, years=years)
+        last_day = last.date() if hasattr(last, "date") else last
+        since = last_day - timedelta(days=round(365.25 * years))
+        report = inspection_activity(connection, since)
+    return render(request, "activity.html", session, report=report, years=years)

@@ -103,6 +103,34 @@ _ES: dict[str, str] = {
     "no_models": "Aún no hay modelos registrados: ejecute `calle train`.",
     "language": "Language: English",
     "confidential": "Confidencial: no comparta esta lista con los centros de trabajo.",
+    "activity": "Actividad de inspección",
+    "activity_help": "Inspecciones registradas, por mes, estado, origen y materia, con su tasa de "
+    "hallazgo; y los inspectores u oficinas cuya tasa se aparta de sus pares.",
+    "hit_rate": "Tasa de hallazgo",
+    "years": "Años",
+    "by_month": "Por mes",
+    "by_state": "Por estado",
+    "by_origin": "Por origen",
+    "by_category": "Por materia (inspecciones que la revisaron)",
+    "irregular": "Tasas que se apartan de sus pares",
+    "irregular_inspectors": "Inspectores frente a su oficina (asignación sin relación con el "
+    "centro: centros comparables)",
+    "irregular_offices": "Oficinas frente a toda la inspección (aproximado: cubren centros "
+    "distintos)",
+    "inspector": "Inspector",
+    "peer_rate": "Tasa de los pares",
+    "z": "Desv. estándar",
+    "none_divergent": "Ninguno se aparta tanto.",
+    "no_inspections": "No hay inspecciones registradas.",
+    "evaluation": "Evaluación",
+    "monitoring": "Monitoreo",
+    "drift": "Deriva desde el entrenamiento (PSI)",
+    "feature": "Variable",
+    "status": "Estado",
+    "realised": "Tasa observada vs. predicha",
+    "observed": "Observada",
+    "predicted": "Predicha",
+    "no_report": "Ningún corte de esta versión tiene reporte de deriva (ejecute `calle score`).",
 }
 
 _EN: dict[str, str] = {
@@ -195,6 +223,34 @@ _EN: dict[str, str] = {
     "no_models": "No model registered yet: run `calle train`.",
     "language": "Idioma: español",
     "confidential": "Confidential: do not share this list with workplaces.",
+    "activity": "Inspection activity",
+    "activity_help": "Recorded inspections by month, state, origin and category, with their hit "
+    "rate; and the inspectors or offices whose rate stands apart from their peers.",
+    "hit_rate": "Hit rate",
+    "years": "Years",
+    "by_month": "By month",
+    "by_state": "By state",
+    "by_origin": "By origin",
+    "by_category": "By category (inspections that covered it)",
+    "irregular": "Rates that stand apart from their peers",
+    "irregular_inspectors": "Inspectors against their office (visits assigned regardless of the "
+    "workplace: comparable workplaces)",
+    "irregular_offices": "Offices against the whole inspectorate (rough: they cover different "
+    "workplaces)",
+    "inspector": "Inspector",
+    "peer_rate": "Peers' rate",
+    "z": "Std. errors",
+    "none_divergent": "None stands that far apart.",
+    "no_inspections": "No inspections are recorded.",
+    "evaluation": "Evaluation",
+    "monitoring": "Monitoring",
+    "drift": "Drift since training (PSI)",
+    "feature": "Feature",
+    "status": "Status",
+    "realised": "Realised vs predicted hit rate",
+    "observed": "Observed",
+    "predicted": "Predicted",
+    "no_report": "No snapshot of this version carries a drift report (run `calle score`).",
 }
 
 TEXTS: dict[Language, dict[str, str]] = {"es": _ES, "en": _EN}

@@ -30,7 +30,7 @@ def employer_timeline(connection: sa.Connection, employer_id: str) -> dict[str, 
         rows = connection.execute(
             sa.select(found.c.inspection_id, found.c.category).where(
                 found.c.inspection_id.in_([v.inspection_id for v in visits]),
-                found.c.violation.is_(True),
+                found.c.violation == 1,
             )
         ).all()
         for row in rows:

@@ -14,6 +14,7 @@ import os
 import shutil
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -30,7 +31,7 @@ from calle.settings import Settings
 from calle.store import open_store
 from service.keys import create_key
 from service.roles import Role
-from tests.service.conftest import EMPLOYERS, store_snapshot
+from tests.service.conftest import EMPLOYERS, TrainedRegistry, store_snapshot
 from tests.service.running_service import running_service
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -47,24 +48,53 @@ capacity = 3
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """A running `calle serve` over a store with a snapshot, office areas and a planner key."""
+def service(
+    tmp_path_factory: pytest.TempPathFactory, trained_registry: TrainedRegistry
+) -> Iterator[tuple[str, str, str]]:
+    """A running `calle serve` over a store with a snapshot, office areas, the trained
+    registry (a copy), and keys of a planner and a data scientist."""
     home = tmp_path_factory.mktemp("ui-browser")
     offices = home / "offices.toml"
     offices.write_text(OFFICES_TOML, encoding="utf-8")
+    registry = home / "mlflow.db"
+    shutil.copyfile(trained_registry.path, registry)
     settings = Settings(
-        home=home, database_url=f"sqlite:///{home / 'store.db'}", offices_file=offices
+        home=home,
+        database_url=f"sqlite:///{home / 'store.db'}",
+        offices_file=offices,
+        mlflow_tracking_uri=f"sqlite:///{registry}",
     )
     engine = open_store(settings)
     with engine.begin() as connection:
         from calle.store import schema
 
         connection.execute(schema.employers.insert(), EMPLOYERS)
+        connection.execute(schema.inspections.insert(), _inspections())
     store_snapshot(engine, "20260101-browser1")
     _, key = create_key(engine, Role.planner, "browser planner")
+    _, scientist = create_key(engine, Role.data_scientist, "browser data scientist")
     engine.dispose()
     with running_service(settings) as base:
-        yield base, key
+        yield base, key, scientist
+
+
+def _inspections() -> list[dict]:
+    """Two years of visits by four inspectors of two offices; INS-4 finds far more."""
+    rows = []
+    for i in range(400):
+        inspector = f"INS-{i % 4 + 1}"
+        rows.append(
+            {
+                "inspection_id": f"V{i:04d}",
+                "employer_id": EMPLOYERS[i % len(EMPLOYERS)]["employer_id"],
+                "date": datetime(2024 + i % 2, 1 + i % 12, 1 + i % 28),
+                "origin": ("random", "planned", "complaint")[i % 3],
+                "office": "OF-01" if inspector in ("INS-1", "INS-2") else "OF-11",
+                "inspector_id": inspector,
+                "violation_found": int(i % 7 < (6 if inspector == "INS-4" else 3)),
+            }
+        )
+    return rows
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +157,7 @@ def _downloaded(folder: Path, suffix: str, timeout: float = 20) -> Path:
 
 
 def test_a_planner_goes_from_sign_in_to_an_exported_plan(service, browser, downloads):
-    base, key = service
+    base, key, _ = service
     browser.get(f"{base}/ui/rankings")
     assert "/ui/sign-in" in browser.current_url  # no session yet
     _shot(browser, "sign-in")
@@ -193,13 +223,36 @@ def test_a_planner_goes_from_sign_in_to_an_exported_plan(service, browser, downl
 
 
 def test_the_english_switch_and_signing_out(service, browser):
-    base, _ = service
+    base, _, _ = service
     browser.get(f"{base}/ui/rankings")
     _click(browser, By.ID, "language")
     assert browser.find_element(By.TAG_NAME, "h1").text == "Ranked list"
     assert "violations in the last 3 years" in browser.page_source
     _shot(browser, "rankings-en")
+    _click(browser, By.ID, "nav-activity")
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Inspection activity"
+    cells = "#divergent-inspectors tbody tr td:first-child"
+    flagged = browser.find_elements(By.CSS_SELECTOR, cells)
+    assert "INS-4" in [cell.text for cell in flagged]
+    _shot(browser, "activity")
     _click(browser, By.ID, "sign-out")
     assert "/ui/sign-in" in browser.current_url
     browser.get(f"{base}/ui/rankings")
     assert "/ui/sign-in" in browser.current_url
+
+
+def test_a_data_scientist_sees_the_models_and_their_plots(service, browser):
+    base, _, scientist = service
+    browser.get(f"{base}/ui/")
+    browser.find_element(By.ID, "key").send_keys(scientist)
+    _click(browser, By.ID, "sign-in")
+    assert browser.current_url.endswith("/ui/models")
+    assert "1" in browser.find_element(By.ID, "champion").text
+    images = browser.find_elements(By.CSS_SELECTOR, "#evaluation img")
+    script = "return arguments[0].complete"
+    WebDriverWait(browser, 15).until(lambda d: all(d.execute_script(script, i) for i in images))
+    loaded = [browser.execute_script("return arguments[0].naturalWidth", i) for i in images]
+    assert sum(1 for width in loaded if width) >= 3  # calibration, bars, importance at least
+    assert not browser.find_elements(By.ID, "nav-rankings")  # not a planner
+    _shot(browser, "models")
+    _click(browser, By.ID, "sign-out")
