@@ -23,7 +23,7 @@ from tqdm import tqdm
 from calle.config_files import ConfigError
 from calle.settings import Settings
 from calle.store import open_store
-from features.catalogue import render_markdown
+from features.catalogue import Kind, render_markdown
 from features.frames import ContractFrames
 from features.matrix import attribute_kinds_of, feature_specs
 from features.store_frames import load_frames
@@ -158,12 +158,19 @@ def _log_artifacts(
 def _check_fairness_attributes(
     config: TrainConfig, frames: ContractFrames, categories: list[str]
 ) -> None:
-    known = {s.name for s in feature_specs(categories, attribute_kinds_of(frames))}
-    unknown = [a for a in config.fairness.attributes if a not in known]
+    kinds = {s.name: s.kind for s in feature_specs(categories, attribute_kinds_of(frames))}
+    grouping = sorted(name for name, kind in kinds.items() if kind == Kind.CATEGORICAL)
+    unknown = [a for a in config.fairness.attributes if a not in kinds]
     if unknown:
         raise ConfigError(
             f"fairness.attributes: {', '.join(unknown)} is not a feature of this data "
-            f"(e.g. {', '.join(sorted(n for n in known if not n.startswith('n_'))[:8])})"
+            f"(categorical features: {', '.join(grouping)})"
+        )
+    numeric = [a for a in config.fairness.attributes if kinds[a] != Kind.CATEGORICAL]
+    if numeric:
+        raise ConfigError(
+            f"fairness.attributes: {', '.join(numeric)} is numeric; groups come from "
+            f"categorical features: {', '.join(grouping)}"
         )
 
 

@@ -219,3 +219,20 @@ def test_a_run_comparing_weighting_and_inspector_adjustment_ships_the_configured
     assert params["inspectors.adjust"] == "True"
     shipped = mlflow.pyfunc.load_model(f"models:/{MODEL}/1").unwrap_python_model()
     assert shipped.risk_model.neutral == {"inspector_strictness": 1.0}
+
+
+@pytest.mark.parametrize(
+    ("attribute", "says"), [("shoe_size", "is not a feature"), ("violations_ever", "is numeric")]
+)
+def test_fairness_groups_must_be_categorical_features(
+    trained, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, attribute: str, says: str
+):
+    monkeypatch.setenv("CALLE_HOME", str(trained["home"]))
+    monkeypatch.setenv("CALLE_DATABASE_URL", "")
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    config = tmp_path / "train.toml"
+    config.write_text(f'[fairness]\nattributes = ["state", "{attribute}"]\n')
+    result = runner.invoke(app, ["train", "--config", str(config)])
+    assert result.exit_code != 0
+    assert f"fairness.attributes: {attribute} {says}" in result.output
+    assert "size_band" in result.output  # the categorical features are listed
