@@ -78,15 +78,22 @@ def inspection_activity(connection: sa.Connection, since: date) -> dict[str, Any
         return {"since": since, "inspections": 0}
     visits["found"] = visits["found"].fillna(False).astype(bool)
     visits["month"] = pd.to_datetime(visits["date"]).dt.strftime("%Y-%m")
-    categories = pd.DataFrame(
+    # findings are several per visit: counted by the store, not carried over
+    by_category = pd.DataFrame(
         connection.execute(
-            sa.select(found.c.category, found.c.violation)
+            sa.select(
+                found.c.category,
+                sa.func.count().label("inspections"),
+                sa.func.sum(sa.case((found.c.violation == 1, 1), else_=0)).label("with_violations"),
+            )
             .join(insp, insp.c.inspection_id == found.c.inspection_id)
             .where(insp.c.date >= since)
+            .group_by(found.c.category)
+            .order_by(found.c.category)
         ).all(),
-        columns=["category", "found"],
+        columns=["category", "inspections", "with_violations"],
     )
-    categories["found"] = categories["found"].fillna(False).astype(bool)
+    by_category["hit_rate"] = by_category["with_violations"] / by_category["inspections"]
     overall = float(visits["found"].mean())
     inspectors = _rate_table(visits.dropna(subset=["inspector_id"]), ["office", "inspector_id"])
     office_rates = visits.groupby("office")["found"].mean()
@@ -100,9 +107,7 @@ def inspection_activity(connection: sa.Connection, since: date) -> dict[str, Any
         "by_origin": _rate_table(visits, ["origin"])
         .sort_values("inspections", ascending=False)
         .to_dict("records"),
-        "by_category": _rate_table(categories, ["category"])
-        .sort_values("category")
-        .to_dict("records"),
+        "by_category": by_category.to_dict("records"),
         "divergent_inspectors": _divergent(
             inspectors, inspectors["office"].map(office_rates), "inspector_id"
         ),

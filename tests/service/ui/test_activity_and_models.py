@@ -39,9 +39,17 @@ def test_inspectors_far_from_their_office_are_flagged(engine, employers):
         + _visits("INS-C", "O1", 25, 50, 200)  # 50%: as the office
         + _visits("INS-D", "O2", 3, 10, 300)  # too few visits to judge
     )
+    findings = [
+        {"inspection_id": r["inspection_id"], "category": category, "violation": flag}
+        for r in rows[:10]
+        for category, flag in (("safety_health", 1), ("subcontracting", 0))
+    ]
     with engine.begin() as connection:
         connection.execute(schema.inspections.insert(), rows)
+        connection.execute(schema.findings.insert(), findings)
         report = inspection_activity(connection, date(2024, 1, 1))
+    by_category = {r["category"]: (r["inspections"], r["hit_rate"]) for r in report["by_category"]}
+    assert by_category == {"safety_health": (10, 1.0), "subcontracting": (10, 0.0)}
     assert report["inspections"] == 160
     flagged = {r["inspector_id"]: r for r in report["divergent_inspectors"]}
     assert set(flagged) == {"INS-A", "INS-B"}
