@@ -10,6 +10,7 @@ the registry stays the one source of truth (training/registry.py writes it).
 from __future__ import annotations
 
 import tempfile
+from dataclasses import asdict
 from datetime import UTC, date, datetime
 from pathlib import Path as FilePath
 from typing import Annotated, Literal
@@ -416,7 +417,7 @@ def model_monitoring(
         warn_at_psi=report.get("warn_at_psi", settings.drift_warning_psi),
         features=report.get("features", []),
         scores=report.get("scores", []),
-        hit_rate=[r.as_dict() for r in rates],
+        hit_rate=[asdict(r) for r in rates],
         warnings=warnings,
     )
 

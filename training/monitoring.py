@@ -16,7 +16,7 @@ import logging
 import math
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -155,17 +155,6 @@ class HitRate:
     #: predicted one, were the predictions right.
     z: float | None
     status: str  # "no inspections yet" | "too few" | "as predicted" | "off"
-    extra: dict[str, object] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "target": self.target,
-            "inspections": self.inspections,
-            "observed_rate": self.observed_rate,
-            "predicted_rate": self.predicted_rate,
-            "z": self.z,
-            "status": self.status,
-        }
 
 
 def _judge(target: str, y: np.ndarray, p: np.ndarray, warn_z: float) -> HitRate:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 from urllib.parse import quote, urlencode
@@ -21,6 +20,7 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from calle.store import schema
 from features.contract import SIZE_BANDS
@@ -286,13 +286,17 @@ def rankings(
     )
 
 
-def _filter_options(engine: sa.Engine, regions: list[str], areas: Any) -> dict[str, list[str]]:
+def _snapshot_categories(engine: sa.Engine) -> list[str]:
     with engine.connect() as connection:
         snapshot = latest_snapshot(connection)
+    return list(snapshot.targets) if snapshot else ["any"]
+
+
+def _filter_options(engine: sa.Engine, regions: list[str], areas: Any) -> dict[str, list[str]]:
     return {
         "states": list(regions),
         "size_bands": list(SIZE_BANDS),
-        "categories": list(snapshot.targets) if snapshot else ["any"],
+        "categories": _snapshot_categories(engine),
         "offices": sorted(areas.offices) if areas is not None else [],
     }
 
@@ -346,14 +350,13 @@ def _builder(
     offices = []
     if areas is not None:
         offices = [(name, area.capacity) for name, area in sorted(areas.offices.items())]
-    options = _filter_options(engine, [], None)
     return render(
         request,
         "plan_builder.html",
         session,
         status,
         offices=offices,
-        categories=options["categories"],
+        categories=_snapshot_categories(engine),
         form=form,
         error=error,
         plans=recent_plans(engine, 20),
@@ -380,7 +383,9 @@ async def create_plan(
     audited: dict[str, Any] = body.model_dump(mode="json", exclude_defaults=True)
     audited["must_include"] = len(body.must_include)
     try:
-        plan, _made = await _in_thread(build_plan, engine, body, office_areas, session.key.key_id)
+        plan, _made = await run_in_threadpool(
+            build_plan, engine, body, office_areas, session.key.key_id
+        )
     except Problem as problem:
         record_access(engine, session.key, "POST", endpoint, audited, 0, problem.status)
         return _builder(
@@ -391,12 +396,6 @@ async def create_plan(
     return RedirectResponse(
         f"{PREFIX}/plans/{quote(plan.plan_id)}", status_code=303, headers=SECURITY_HEADERS
     )
-
-
-async def _in_thread(function: Callable[..., Any], *args: Any) -> Any:
-    from starlette.concurrency import run_in_threadpool
-
-    return await run_in_threadpool(function, *args)
 
 
 def _invalid_text(error: ValidationError | ValueError) -> str:
