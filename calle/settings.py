@@ -82,6 +82,29 @@ class Settings(BaseSettings):
         description="How long the service keeps the population's peer rates for scoring "
         "workplaces by id before reading them from the store again (seconds).",
     )
+    key_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=300,
+        description="How long a running service trusts an API key it has looked up (seconds): "
+        "a key revoked with `calle keys revoke` is refused within this long. 0 looks the key "
+        "up on every request.",
+    )
+    read_cache_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        le=3600,
+        description="How long a running service keeps the latest snapshot's identity and the "
+        "ranked pages it has read (seconds): a new snapshot from `calle score`, or a name "
+        "changed by `calle import`, is served within this long. Every access is audited "
+        "either way. 0 reads the store on every request.",
+    )
+    read_cache_pages: int = Field(
+        default=2048,
+        ge=1,
+        description="Ranked pages a service worker keeps (each about 1 KB per row with "
+        "reasons; the oldest go first).",
+    )
     drift_warning_psi: float = Field(
         default=0.25,
         gt=0,

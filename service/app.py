@@ -21,6 +21,7 @@ from service import audit, employers, events, health, metrics, plans, rankings, 
 from service.model_follower import ModelFollower
 from service.peer_rate_cache import PeerRateCache
 from service.problems import install_handlers
+from service.read_cache import ServiceCaches
 from service.ui import pages
 
 API_PREFIX = "/api/v1"
@@ -54,6 +55,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.office_areas = load_office_areas(settings.offices_file)  # a bad file: no app
     app.state.peer_rates = PeerRateCache(settings.peer_rates_max_age_seconds)
+    app.state.caches = ServiceCaches.from_settings(settings)
     install_handlers(app)
     metrics.install_metrics(app)
     app.include_router(health.router)

@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 from fastapi import Request
 
-from service.dependencies import EngineDep
-from service.keys import ApiKey, find_key
+from service.dependencies import CachesDep, EngineDep
+from service.keys import ApiKey, find_key, hash_key
 from service.problems import Problem
 from service.roles import Role
 
@@ -37,16 +37,22 @@ def _presented_key(request: Request) -> str | None:
     return key.strip() if key and key.strip() else None
 
 
-def authenticate(request: Request, engine: EngineDep) -> ApiKey:
-    """The caller's key record; 401 unless a valid, unrevoked key is presented."""
+def authenticate(request: Request, engine: EngineDep, caches: CachesDep) -> ApiKey:
+    """The caller's key record; 401 unless a valid, unrevoked key is presented (a key found
+    is trusted for ``CALLE_KEY_CACHE_SECONDS``, so a revocation reaches a running service
+    within that long)."""
     key = _presented_key(request)
     if key is None:
         raise _unauthorized(
             "An API key is required: `Authorization: Bearer <key>` (create one with "
             "`calle keys create`)."
         )
-    with engine.connect() as connection:
-        record = find_key(connection, key)
+
+    def read() -> ApiKey | None:
+        with engine.connect() as connection:
+            return find_key(connection, key)
+
+    record = caches.keys.get(hash_key(key), read)
     if record is None:
         raise _unauthorized("The API key is not valid.", error="invalid_token")
     if record.revoked:
@@ -58,8 +64,8 @@ def require(*roles: Role) -> Callable[..., ApiKey]:
     """A dependency admitting keys of ``roles`` (and admins), refusing others with 403."""
     allowed = {*roles, Role.admin}
 
-    def check(request: Request, engine: EngineDep) -> ApiKey:
-        record = authenticate(request, engine)
+    def check(request: Request, engine: EngineDep, caches: CachesDep) -> ApiKey:
+        record = authenticate(request, engine, caches)
         if record.role not in allowed:
             names = ", ".join(sorted(role.value for role in allowed))
             raise Problem(

@@ -16,6 +16,7 @@ from calle.offices import OfficeAreas
 from calle.settings import Settings
 from service.model_follower import ModelFollower
 from service.peer_rate_cache import PeerRateCache
+from service.read_cache import ServiceCaches
 
 
 def get_settings(request: Request) -> Settings:
@@ -34,6 +35,10 @@ def get_peer_rates(request: Request) -> PeerRateCache:
     return request.app.state.peer_rates
 
 
+def get_caches(request: Request) -> ServiceCaches:
+    return request.app.state.caches
+
+
 def get_office_areas(request: Request) -> OfficeAreas | None:
     return request.app.state.office_areas
 
@@ -42,4 +47,5 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[sa.Engine, Depends(get_engine)]
 FollowerDep = Annotated[ModelFollower, Depends(get_model_follower)]
 PeerRatesDep = Annotated[PeerRateCache, Depends(get_peer_rates)]
+CachesDep = Annotated[ServiceCaches, Depends(get_caches)]
 OfficeAreasDep = Annotated[OfficeAreas | None, Depends(get_office_areas)]

@@ -18,13 +18,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from calle.store import schema
 from service.audit import record_access
 from service.auth import require
-from service.dependencies import EngineDep
+from service.dependencies import CachesDep, EngineDep
 from service.history import HistorySummary, history_summary
 from service.keys import ApiKey
 from service.problems import Problem, problem_responses
+from service.read_cache import ServiceCaches
 from service.reasons import RiskReason, explained
 from service.roles import Role
-from service.snapshots import SnapshotInfo, latest_snapshot
+from service.snapshots import SnapshotInfo, current_snapshot
 
 #: The overall target every snapshot holds (models.risk_model.OVERALL).
 OVERALL = "any"
@@ -174,10 +175,11 @@ def _scores(
     return by_target
 
 
-def risk_of(engine: sa.Engine, employer_id: str) -> EmployerRisk:
+def risk_of(engine: sa.Engine, caches: ServiceCaches, employer_id: str) -> EmployerRisk:
+    """The latest snapshot's risk of ``employer_id``; its scores and history are read fresh."""
+    snapshot = current_snapshot(engine, caches.snapshots)
     with engine.connect() as connection:
         employer = _employer(connection, employer_id)
-        snapshot = latest_snapshot(connection)
         if snapshot is None:
             raise Problem(
                 409, "no-snapshot", "No score snapshot is stored yet: run `calle score` first."
@@ -216,6 +218,7 @@ def risk_of(engine: sa.Engine, employer_id: str) -> EmployerRisk:
 def employer_risk(
     request: Request,
     engine: EngineDep,
+    caches: CachesDep,
     key: Annotated[ApiKey, Depends(require(Role.planner))],
     employer_id: Annotated[
         str, Path(min_length=1, max_length=128, description="The employer's id, e.g. `E0001234`.")
@@ -223,7 +226,7 @@ def employer_risk(
 ) -> EmployerRisk:
     audited = {"employer_id": employer_id}
     try:
-        risk = risk_of(engine, employer_id)
+        risk = risk_of(engine, caches, employer_id)
     except Problem as problem:
         record_access(engine, key, request.method, ENDPOINT, audited, 0, problem.status)
         raise

@@ -25,12 +25,13 @@ from calle.store import schema
 from service.audit import record_access
 from service.auth import require
 from service.cursors import decode_cursor, encode_cursor
-from service.dependencies import EngineDep, OfficeAreasDep, SettingsDep
+from service.dependencies import CachesDep, EngineDep, OfficeAreasDep, SettingsDep
 from service.keys import ApiKey
 from service.problems import Problem, problem_responses
+from service.read_cache import ServiceCaches
 from service.reasons import RiskReason, explained
 from service.roles import Role
-from service.snapshots import SnapshotInfo, latest_snapshot, snapshot_by_id
+from service.snapshots import SnapshotInfo, current_snapshot, stored_snapshot
 
 #: The overall target every snapshot holds (models.risk_model.OVERALL).
 OVERALL = "any"
@@ -128,13 +129,15 @@ def _check_filters(settings_regions: list[str], state: str | None, sector: str |
         raise Problem.invalid("query", "sector", "a SCIAN code prefix: 1 to 6 digits")
 
 
-def _snapshot(connection: sa.Connection, cursor: dict[str, Any] | None) -> SnapshotInfo:
+def _snapshot(
+    engine: sa.Engine, caches: ServiceCaches, cursor: dict[str, Any] | None
+) -> SnapshotInfo:
     if cursor is not None:
-        snapshot = snapshot_by_id(connection, cursor["snapshot"])
+        snapshot = stored_snapshot(engine, caches.snapshots, cursor["snapshot"])
         if snapshot is None:
             raise Problem.invalid("query", "cursor", "its snapshot no longer exists; start over")
         return snapshot
-    snapshot = latest_snapshot(connection)
+    snapshot = current_snapshot(engine, caches.snapshots)
     if snapshot is None:
         raise Problem(
             409, "no-snapshot", "No score snapshot is stored yet: run `calle score` first."
@@ -279,6 +282,7 @@ def _row(row: sa.Row) -> dict[str, Any]:
 def rankings(
     request: Request,
     engine: EngineDep,
+    caches: CachesDep,
     settings: SettingsDep,
     office_areas: OfficeAreasDep,
     key: Annotated[ApiKey, Depends(require(Role.planner))],
@@ -319,7 +323,9 @@ def rankings(
     audited["limit"] = limit
     try:
         area = office_area_of(office_areas, office)
-        page = ranking_page(engine, settings.region_codes, filters, area, limit, cursor, audited)
+        page = ranking_page(
+            engine, caches, settings.region_codes, filters, area, limit, cursor, audited
+        )
     except Problem as problem:
         record_access(engine, key, request.method, ENDPOINT, audited, 0, problem.status)
         raise
@@ -331,6 +337,7 @@ def rankings(
 
 def ranking_page(
     engine: sa.Engine,
+    caches: ServiceCaches,
     regions: list[str],
     filters: dict[str, Any],
     area: OfficeArea | None,
@@ -338,7 +345,9 @@ def ranking_page(
     cursor: str | None,
     audited: dict[str, Any],
 ) -> dict[str, Any]:
-    """A :class:`RankingPage`'s fields."""
+    """A :class:`RankingPage`'s fields. A stored snapshot never changes, so a page read once is
+    kept by (snapshot, filters, position) for ``CALLE_READ_CACHE_SECONDS``; the caller
+    audits every access, kept or read."""
     _check_filters(regions, filters["state"], filters["sector"])
     fingerprint = _fingerprint(filters)
     position = None
@@ -350,21 +359,25 @@ def ranking_page(
             )
         audited["after_rank"] = position["after"]
     category = filters["category"]
-    with engine.connect() as connection:
-        snapshot = _snapshot(connection, position)
-        if category not in snapshot.targets:
-            raise Problem.invalid(
-                "query",
-                "category",
-                f"unknown category {category!r}; this snapshot ranks: "
-                + ", ".join(snapshot.targets),
-            )
-        after = position["after"] if position else 0
-        rows = connection.execute(
-            _query(snapshot.snapshot_id, category, filters, area, after, limit)
-        ).all()
-    items = [_row(row) for row in rows[:limit]]
-    more = len(rows) > limit
+    snapshot = _snapshot(engine, caches, position)
+    if category not in snapshot.targets:
+        raise Problem.invalid(
+            "query",
+            "category",
+            f"unknown category {category!r}; this snapshot ranks: " + ", ".join(snapshot.targets),
+        )
+    after = position["after"] if position else 0
+
+    def read() -> tuple[tuple[dict[str, Any], ...], bool]:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                _query(snapshot.snapshot_id, category, filters, area, after, limit)
+            ).all()
+        return tuple(_row(row) for row in rows[:limit]), len(rows) > limit
+
+    found = caches.pages.get((snapshot.snapshot_id, category, fingerprint, after, limit), read)
+    assert found is not None  # read() always answers
+    items, more = found
     next_cursor = (
         encode_cursor(
             {"snapshot": snapshot.snapshot_id, "after": items[-1]["rank"], "filters": fingerprint}

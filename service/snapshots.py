@@ -9,6 +9,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from calle.store import schema
+from service.read_cache import ReadCache
 
 
 @dataclass(frozen=True)
@@ -58,3 +59,25 @@ def snapshot_by_id(connection: sa.Connection, snapshot_id: str) -> SnapshotInfo 
         sa.select(*_COLUMNS).where(schema.score_snapshots.c.snapshot_id == snapshot_id)
     ).one_or_none()
     return None if row is None else _info(row)
+
+
+def current_snapshot(engine: sa.Engine, cache: ReadCache[SnapshotInfo]) -> SnapshotInfo | None:
+    """The latest snapshot as this worker last read it (within ``CALLE_READ_CACHE_SECONDS``)."""
+
+    def read() -> SnapshotInfo | None:
+        with engine.connect() as connection:
+            return latest_snapshot(connection)
+
+    return cache.get("latest", read)
+
+
+def stored_snapshot(
+    engine: sa.Engine, cache: ReadCache[SnapshotInfo], snapshot_id: str
+) -> SnapshotInfo | None:
+    """The snapshot ``snapshot_id`` (stored snapshots never change, so keeping it is safe)."""
+
+    def read() -> SnapshotInfo | None:
+        with engine.connect() as connection:
+            return snapshot_by_id(connection, snapshot_id)
+
+    return cache.get(("id", snapshot_id), read)

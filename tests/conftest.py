@@ -86,8 +86,15 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def settings(store_url: str, tmp_path: Path) -> Settings:
-    """Settings pointing at a fresh store and a private CALLE_HOME."""
-    return Settings(home=tmp_path / "calle-home", database_url=store_url)
+    """Settings pointing at a fresh store and a private CALLE_HOME. The service reads the store
+    on every request here, as tests change it between requests; the caches that spare a
+    running service those reads are tested on their own (tests/service/test_read_cache.py)."""
+    return Settings(
+        home=tmp_path / "calle-home",
+        database_url=store_url,
+        key_cache_seconds=0,
+        read_cache_seconds=0,
+    )
 
 
 SMALL_WORLD = {"employers": 3000, "years": 5, "seed": 7}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 from urllib.parse import quote, urlencode
@@ -22,10 +23,11 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from calle.offices import OfficeArea
 from calle.store import schema
 from features.contract import SIZE_BANDS
 from service.audit import record_access
-from service.dependencies import EngineDep, OfficeAreasDep, SettingsDep
+from service.dependencies import CachesDep, EngineDep, OfficeAreasDep, SettingsDep
 from service.employers import risk_of
 from service.keys import find_key
 from service.planning import OfficeRequest, PlanRequest, build_plan, plan_csv, read_plan
@@ -34,7 +36,7 @@ from service.problems import Problem
 from service.rankings import office_area_of, ranking_page
 from service.registry import MODEL_NAME, model_catalogue, run_plot, run_plots
 from service.roles import Role
-from service.snapshots import latest_snapshot
+from service.snapshots import SnapshotInfo, current_snapshot, latest_snapshot
 from service.ui.activity import inspection_activity
 from service.ui.exports import plan_workbook
 from service.ui.sessions import COOKIE, UiSession, end_session, find_session, start_session
@@ -47,6 +49,8 @@ SIGN_IN_COOKIE = "calle_sign_in"
 #: Roles that may sign in; the ECMS is a machine and has no pages.
 UI_ROLES = (Role.planner, Role.data_scientist, Role.admin)
 PAGE_ROWS = 50
+#: Codes of an office's area shown beside it in the plan builder before "… (+n)".
+MAX_COVERAGE_CODES = 6
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
     "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; form-action 'self'",
@@ -224,6 +228,7 @@ def choose_language(
 def rankings(
     request: Request,
     engine: EngineDep,
+    caches: CachesDep,
     settings: SettingsDep,
     office_areas: OfficeAreasDep,
     session: SessionDep,
@@ -248,11 +253,19 @@ def rankings(
     audited: dict[str, Any] = {k: v for k, v in filters.items() if v is not None}
     audited["limit"] = PAGE_ROWS
     endpoint = f"{PREFIX}/rankings"
-    options = _filter_options(engine, settings.region_codes, office_areas)
+    snapshot = current_snapshot(engine, caches.snapshots)
+    options = _filter_options(snapshot, settings.region_codes, office_areas)
     try:
         area = office_area_of(office_areas, filters["office"])
         page = ranking_page(
-            engine, settings.region_codes, filters, area, PAGE_ROWS, cursor or None, audited
+            engine,
+            caches,
+            settings.region_codes,
+            filters,
+            area,
+            PAGE_ROWS,
+            cursor or None,
+            audited,
         )
     except Problem as problem:
         record_access(engine, session.key, "GET", endpoint, audited, 0, problem.status)
@@ -286,17 +299,22 @@ def rankings(
     )
 
 
-def _snapshot_categories(engine: sa.Engine) -> list[str]:
+def _latest(engine: sa.Engine) -> SnapshotInfo | None:
     with engine.connect() as connection:
-        snapshot = latest_snapshot(connection)
+        return latest_snapshot(connection)
+
+
+def _categories(snapshot: SnapshotInfo | None) -> list[str]:
     return list(snapshot.targets) if snapshot else ["any"]
 
 
-def _filter_options(engine: sa.Engine, regions: list[str], areas: Any) -> dict[str, list[str]]:
+def _filter_options(
+    snapshot: SnapshotInfo | None, regions: list[str], areas: Any
+) -> dict[str, list[str]]:
     return {
         "states": list(regions),
         "size_bands": list(SIZE_BANDS),
-        "categories": _snapshot_categories(engine),
+        "categories": _categories(snapshot),
         "offices": sorted(areas.offices) if areas is not None else [],
     }
 
@@ -305,6 +323,7 @@ def _filter_options(engine: sa.Engine, regions: list[str], areas: Any) -> dict[s
 def employer(
     request: Request,
     engine: EngineDep,
+    caches: CachesDep,
     session: SessionDep,
     employer_id: Annotated[str, Path(min_length=1, max_length=128)],
 ) -> HTMLResponse:
@@ -313,7 +332,7 @@ def employer(
     endpoint = f"{PREFIX}/employers/{{employer_id}}"
     audited = {"employer_id": employer_id}
     try:
-        risk = risk_of(engine, employer_id)
+        risk = risk_of(engine, caches, employer_id)
     except Problem as problem:
         record_access(engine, session.key, "GET", endpoint, audited, 0, problem.status)
         return _refuse(request, session, problem.status, _problem_text(problem))
@@ -338,6 +357,30 @@ def plan_builder(
     return _builder(request, engine, office_areas, session, 200, form={})
 
 
+@dataclass(frozen=True)
+class OfficeInput:
+    """An office's capacity input in the plan builder, with what it covers to search by."""
+
+    name: str
+    capacity: int | None
+    covers: str
+
+
+def _coverage(area: OfficeArea, texts: dict[str, str]) -> str:
+    """E.g. "estados 11, 12; municipios 14002, 14004": shown beside the office and searched
+    by the builder's office filter (a long list is cut after its first few codes)."""
+    parts = []
+    for label, codes in (
+        (texts["covers_states"], area.states),
+        (texts["covers_municipalities"], area.municipalities),
+    ):
+        if codes:
+            hidden = len(codes) - MAX_COVERAGE_CODES
+            more = f" … (+{hidden})" if hidden > 0 else ""
+            parts.append(f"{label} {', '.join(codes[:MAX_COVERAGE_CODES])}{more}")
+    return "; ".join(parts)
+
+
 def _builder(
     request: Request,
     engine: sa.Engine,
@@ -347,16 +390,20 @@ def _builder(
     form: dict[str, Any],
     error: str | None = None,
 ) -> HTMLResponse:
+    texts = TEXTS[_language(request)]
     offices = []
     if areas is not None:
-        offices = [(name, area.capacity) for name, area in sorted(areas.offices.items())]
+        offices = [
+            OfficeInput(name, area.capacity, _coverage(area, texts))
+            for name, area in sorted(areas.offices.items())
+        ]
     return render(
         request,
         "plan_builder.html",
         session,
         status,
         offices=offices,
-        categories=_snapshot_categories(engine),
+        categories=_categories(_latest(engine)),
         form=form,
         error=error,
         plans=recent_plans(engine, 20),

@@ -193,6 +193,11 @@ def test_a_planner_goes_from_sign_in_to_an_exported_plan(service, browser, downl
     _click(browser, By.ID, "nav-plans")
     capacity = browser.find_element(By.ID, "cap-OF-01")
     assert capacity.get_attribute("value") == "4"  # the office file's capacity
+    # the office filter: by what an office covers; hidden offices keep their capacity
+    browser.find_element(By.ID, "office-filter").send_keys("estados 11")
+    assert not capacity.is_displayed()
+    assert browser.find_element(By.ID, "cap-OF-11").is_displayed()
+    assert browser.find_element(By.ID, "office-count").text == "1 / 2"
     browser.find_element(By.ID, "p-exploration").clear()
     browser.find_element(By.ID, "p-exploration").send_keys("25")
     _shot(browser, "plan-builder")

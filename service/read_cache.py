@@ -1,0 +1,86 @@
+"""What the service has read from the store, kept in memory for a few seconds.
+
+At national scale a ranked page costs PostgreSQL a few milliseconds, while the round trips
+around it (looking up the caller's key, finding the latest snapshot, reading the page again
+when another planner asks for the same list) cost several times that. Snapshots never change
+once stored, keys change only when revoked, and the directory only on import; so each
+worker keeps what it read for a bounded time (``CALLE_KEY_CACHE_SECONDS`` for keys,
+``CALLE_READ_CACHE_SECONDS`` for snapshots and pages) and a bounded number of entries.
+
+What is never kept: the audit row (every access is written, cached or not), an employer's
+own scores and history (read fresh), and anything not found (an unknown key or a missing
+snapshot is looked up again on the next request).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from cachetools import TTLCache
+
+from calle.settings import Settings
+
+V = TypeVar("V")
+
+#: Keys kept per worker: more than an inspectorate issues; each is a small record.
+KEY_ENTRIES = 4096
+#: Snapshot lookups kept per worker: the latest and those cursors point at.
+SNAPSHOT_ENTRIES = 64
+
+
+class ReadCache(Generic[V]):
+    """A bounded, thread-safe, time-limited map from a lookup to what the store answered."""
+
+    def __init__(
+        self, seconds: float, entries: int, timer: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.seconds = seconds
+        self._entries: TTLCache[Hashable, V] | None = (
+            TTLCache(maxsize=entries, ttl=seconds, timer=timer) if seconds > 0 else None
+        )
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, read: Callable[[], V | None]) -> V | None:
+        """The kept answer for ``key``, or ``read()``'s, kept unless it is None.
+
+        ``read`` runs outside the lock: two workers' threads missing the same key at once
+        both read it, which costs a query and keeps every other lookup unblocked."""
+        if self._entries is None:
+            return read()
+        with self._lock:
+            found = self._entries.get(key)
+        if found is not None:
+            return found
+        value = read()
+        if value is not None:
+            with self._lock:
+                self._entries[key] = value
+        return value
+
+    def clear(self) -> None:
+        if self._entries is not None:
+            with self._lock:
+                self._entries.clear()
+
+
+@dataclass(frozen=True)
+class ServiceCaches:
+    """The caches of one app: keys by hash, snapshots by lookup, ranked pages by request."""
+
+    keys: ReadCache[Any]
+    snapshots: ReadCache[Any]
+    pages: ReadCache[Any]
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, timer: Callable[[], float] = time.monotonic
+    ) -> ServiceCaches:
+        return cls(
+            keys=ReadCache(settings.key_cache_seconds, KEY_ENTRIES, timer),
+            snapshots=ReadCache(settings.read_cache_seconds, SNAPSHOT_ENTRIES, timer),
+            pages=ReadCache(settings.read_cache_seconds, settings.read_cache_pages, timer),
+        )
