@@ -22,7 +22,7 @@ from pathlib import Path
 import mlflow
 import pandas as pd
 
-from benchmarks.stage_runner import run_stage
+from calle.bench.stage_process import run_stage
 from training.config import FairnessSection
 from training.fairness import DENOMINATOR, out_of_band
 

@@ -73,6 +73,7 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(command)
     def run(*args: Any, **kwargs: Any) -> Any:
+        from calle.bench.stage_process import StageFailed
         from calle.config_files import ConfigError
         from features.contract_import import ContractError
         from training.registry import RegistryError
@@ -91,7 +92,7 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             message = f"cannot open the store at {_store_label()}: {_one_line(error)}"
         except ContractError as error:
             message = f"import stopped, nothing was written: {_one_line(error)}"
-        except (ConfigError, RegistryError, OSError, ValueError) as error:
+        except (ConfigError, RegistryError, StageFailed, OSError, ValueError) as error:
             message = f"{command.__name__.strip('_')} stopped: {_one_line(error)}"
         typer.echo(message, err=True)
         if as_json:
@@ -475,6 +476,69 @@ def serve(
     # the workers are fresh processes: they build the app from the same environment
     prepare_worker_metrics(settings.home / "run" / "metrics")
     uvicorn.run("service.asgi:app", factory=True, workers=workers, **options)
+
+
+@app.command("bench")
+@reports_errors
+def bench(
+    employers: Annotated[
+        list[int] | None,
+        typer.Option(
+            "--employers",
+            min=100,
+            help="A size to run every stage at; repeat for several (default 10k, 100k, 1M).",
+        ),
+    ] = None,
+    score_employers: Annotated[
+        list[int] | None,
+        typer.Option(
+            "--score-employers",
+            min=100,
+            help="A size to score only, from the largest world's features repeated; repeat "
+            "for several (default 5M; 0 for none).",
+        ),
+    ] = None,
+    years: Annotated[int, typer.Option("--years", min=1, max=30, help="Years of history.")] = 10,
+    postgres: Annotated[
+        str,
+        typer.Option(
+            "--postgres",
+            help="A PostgreSQL database the benchmark may create and drop databases beside.",
+        ),
+    ] = "postgresql+psycopg://postgres@127.0.0.1:5432/test",
+    work: Annotated[
+        Path, typer.Option("--work", help="Folder for the worlds, stores and logs.")
+    ] = Path(".calle/bench"),
+    reasons_sample: Annotated[
+        int, typer.Option("--reasons-sample", min=100, help="Rows whose reasons are timed.")
+    ] = 20_000,
+    json_file: Annotated[
+        Path | None, typer.Option("--json", help="Also write every figure here.")
+    ] = None,
+    plot_file: Annotated[
+        Path | None,
+        typer.Option("--plot", help="The time-per-stage plot (default WORK/bench.png)."),
+    ] = None,
+) -> None:
+    """Time every stage at several sizes against its baseline; table, growth and plot."""
+    from calle.bench.national import BenchPlan, plot, render, run_bench
+
+    _settings()
+    plan = BenchPlan(
+        sizes=employers or [10_000, 100_000, 1_000_000],
+        years=years,
+        score_sizes=[n for n in (score_employers or [5_000_000]) if n > 0],
+        postgres_url=postgres,
+        work=work,
+        reasons_sample=reasons_sample,
+    )
+    report = run_bench(plan, progress=typer.echo)
+    typer.echo("")
+    typer.echo(render(report))
+    typer.echo(f"plot: {plot(report, plot_file or work / 'bench.png')}")
+    if json_file is not None:
+        json_file.write_text(report.to_json())
+        typer.echo(f"figures: {json_file}")
 
 
 def main() -> None:  # pragma: no cover - console entry point

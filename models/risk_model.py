@@ -128,11 +128,15 @@ class RiskModel:
 
     def predict(self, features: pd.DataFrame) -> pd.DataFrame:
         """Calibrated probabilities, one column per target, indexed like ``features``."""
-        encoded = self.encoder.matrix(self._neutralised(features))
+        encoded = self.encoded(features)
         return pd.DataFrame(
             {probability_column(t): m.probability(encoded) for t, m in self.targets.items()},
             index=features.index,
         )
+
+    def encoded(self, features: pd.DataFrame) -> np.ndarray:
+        """The float matrix every target's booster predicts from (neutralised features fixed)."""
+        return self.encoder.matrix(self._neutralised(features))
 
     def contributions(self, features: pd.DataFrame, target: str = OVERALL) -> pd.DataFrame:
         """Per-feature contributions to the margin (TreeSHAP); the last column is the bias."""

@@ -109,7 +109,7 @@ def score_population(
             scores=scores,
             reasons=explain(model, features),
         )
-        _store(engine, snapshot, frames.employers, drift)
+        store_snapshot(engine, snapshot, frames.employers, drift)
         _log_hit_rates(engine, settings, model_name, version)
     finally:
         if own_engine:
@@ -200,7 +200,7 @@ def explain(model: RiskModel, features: pd.DataFrame) -> dict[str, list[str]]:
 FILTER_COLUMNS = ("state", "municipality", "sector", "size_band")
 
 
-def _store(
+def store_snapshot(
     engine: sa.Engine, snapshot: Snapshot, employers: pd.DataFrame, drift: dict | None = None
 ) -> None:
     scores = snapshot.scores

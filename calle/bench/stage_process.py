@@ -13,6 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
+class StageFailed(RuntimeError):
+    """A stage's process ended with an error; the message names its log and last line."""
+
+
 @dataclass(frozen=True)
 class StageResult:
     stage: str
@@ -36,5 +40,7 @@ def run_stage(
         _, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"{stage} at {employers:,} employers failed; see {log}")
+        lines = log.read_text(errors="replace").strip().splitlines()
+        last = f" ({lines[-1][:300]})" if lines else ""
+        raise StageFailed(f"{stage} at {employers:,} employers failed; see {log}{last}")
     return seconds, usage.ru_maxrss / 1024

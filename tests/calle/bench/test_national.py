@@ -1,0 +1,90 @@
+"""`calle bench` end to end at toy sizes: every stage runs, against real PostgreSQL and
+MLflow, and reports figures that add up; the databases it made are gone afterwards."""
+
+import json
+
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from calle.cli import app
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
+STAGES = [
+    "world",
+    "import SQLite",
+    "import PostgreSQL",
+    "plain COPY (baseline)",
+    "features (read store)",
+    "features",
+    "training",
+    "scoring",
+    "raw LightGBM (baseline)",
+    "reasons (TreeSHAP, sample)",
+    "snapshot write",
+    "rankings (top 100, filtered)",
+]
+SCORE_ONLY = ["scoring", "raw LightGBM (baseline)", "reasons (TreeSHAP, sample)", "snapshot write"]
+
+
+def _bench_databases(admin_url: str) -> set[str]:
+    engine = sa.create_engine(admin_url)
+    try:
+        with engine.connect() as connection:
+            return set(
+                connection.execute(
+                    sa.text("SELECT datname FROM pg_database WHERE datname LIKE 'calle_bench%'")
+                ).scalars()
+            )
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory: pytest.TempPathFactory, postgres_server: str):
+    work = tmp_path_factory.mktemp("bench")
+    before = _bench_databases(postgres_server)
+    args = ["bench", "--employers", "800", "--score-employers", "2000", "--years", "5"]
+    args += ["--postgres", postgres_server, "--work", str(work / "run")]
+    args += ["--reasons-sample", "300", "--json", str(work / "figures.json")]
+    result = CliRunner().invoke(app, args)
+    return result, work, before, _bench_databases(postgres_server)
+
+
+def test_every_stage_is_timed_at_each_size(bench):
+    result, work, _, _ = bench
+    assert result.exit_code == 0, result.output
+    figures = json.loads((work / "figures.json").read_text())["figures"]
+    assert [f["stage"] for f in figures if f["employers"] == 800] == STAGES
+    assert [f["stage"] for f in figures if f["employers"] == 2000] == SCORE_ONLY
+    assert all(f["seconds"] > 0 for f in figures if f["stage"] != "plain COPY (baseline)")
+    assert all(f["peak_mb"] is None or 50 < f["peak_mb"] < 8192 for f in figures)
+
+
+def test_the_figures_count_the_rows_each_stage_handled(bench):
+    _, work, _, _ = bench
+    figures = json.loads((work / "figures.json").read_text())["figures"]
+    by = {(f["stage"], f["employers"]): f for f in figures}
+    assert by[("world", 800)]["rows"] == 800
+    assert by[("import SQLite", 800)]["rows"] == by[("plain COPY (baseline)", 800)]["rows"] > 800
+    assert by[("features", 800)]["rows"] <= 800  # those registered by the as-of date
+    scored = by[("scoring", 800)]["rows"]
+    assert by[("raw LightGBM (baseline)", 800)]["rows"] == scored
+    assert by[("snapshot write", 800)]["rows"] == 6 * scored  # overall and five categories
+    assert by[("scoring", 2000)]["rows"] == 2000
+    assert by[("snapshot write", 2000)]["rows"] == 6 * 2000
+    assert by[("reasons (TreeSHAP, sample)", 2000)]["rows"] == 300
+
+
+def test_the_report_names_targets_growth_and_the_plot(bench):
+    result, work, _, _ = bench
+    assert "| stage | growth exponent |" in result.output
+    assert "of raw LightGBM's speed" in result.output
+    assert "of plain COPY's speed" in result.output
+    assert (work / "run" / "bench.png").stat().st_size > 10_000
+
+
+def test_the_benchmark_leaves_no_database_behind(bench):
+    _, _, before, after = bench
+    assert after == before
