@@ -5,7 +5,8 @@
 The store and snapshot are the service benchmark's (``benchmarks/service_latency.py``
 builds them once under ``--work`` and both reuse them). ``calle serve`` runs in its own
 process; Debian's Chromium, headless, signs in once and loads each page ``--loads`` times
-(cache off, as the pages say no-store). For each page it reports the first contentful
+(the browser's cache off, as the pages say no-store, and the service's read caches off, so
+every load reads the store). For each page it reports the first contentful
 paint (Chromium's own Paint Timing entry) and the server's share of it (time to the last
 byte of the HTML). The baseline in the same run: the same list as JSON from
 ``GET /api/v1/rankings`` fetched by the same browser, which has no template, no styles and
@@ -129,6 +130,9 @@ def main() -> None:
         "CALLE_MLFLOW_TRACKING_URI": settings.tracking_uri,
         "CALLE_OFFICES_FILE": str(world / "offices.toml"),
         "CALLE_LOG_LEVEL": "WARNING",
+        # every load reads the store: the figures are of pages no one opened seconds before
+        "CALLE_READ_CACHE_SECONDS": "0",
+        "CALLE_KEY_CACHE_SECONDS": "0",
     }
     argv = [CALLE, "serve", "--port", str(port), "--workers", "2"]
     settings.home.mkdir(parents=True, exist_ok=True)

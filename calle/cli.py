@@ -76,6 +76,7 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         from calle.bench.stage_process import StageFailed
         from calle.config_files import ConfigError
         from features.contract_import import ContractError
+        from service.workers import WorkerStartFailed
         from training.registry import RegistryError
 
         as_json = bool(kwargs.get("as_json"))
@@ -92,7 +93,14 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             message = f"cannot open the store at {_store_label()}: {_one_line(error)}"
         except ContractError as error:
             message = f"import stopped, nothing was written: {_one_line(error)}"
-        except (ConfigError, RegistryError, StageFailed, OSError, ValueError) as error:
+        except (
+            ConfigError,
+            RegistryError,
+            StageFailed,
+            WorkerStartFailed,
+            OSError,
+            ValueError,
+        ) as error:
             message = f"{command.__name__.strip('_')} stopped: {_one_line(error)}"
         typer.echo(message, err=True)
         if as_json:
@@ -463,19 +471,19 @@ def serve(
         "(API docs at /docs); Ctrl-C stops it"
     )
     options: dict[str, Any] = {
-        "host": host,
-        "port": port,
         "log_config": None,  # keep CALLE's log format (configured by _settings)
         "log_level": settings.log_level.lower(),
     }
     if workers == 1:
         from service.app import create_app
 
-        uvicorn.run(create_app(settings), **options)
+        uvicorn.run(create_app(settings), host=host, port=port, **options)
         return
     # the workers are fresh processes: they build the app from the same environment
     prepare_worker_metrics(settings.home / "run" / "metrics")
-    uvicorn.run("service.asgi:app", factory=True, workers=workers, **options)
+    from service.workers import run_workers
+
+    run_workers(host, port, workers, options)
 
 
 @app.command("bench")

@@ -56,6 +56,9 @@ ENDPOINT = "/api/v1/score"
 MAX_BATCH = 10_000
 #: Field errors listed in one problem document; the detail gives the total.
 MAX_LISTED_ERRORS = 50
+#: LightGBM threads per request: a service worker answers requests side by side (threads,
+#: and one worker per core), so each prediction takes one core rather than all of them.
+PREDICT_THREADS = 1
 #: The one record key that is not a feature: echoed back to match answers to records.
 RECORD_ID = "employer_id"
 
@@ -372,7 +375,8 @@ def score(
             features = _store_features(engine, peer_rates, served.model, employer_ids, as_of)
         else:
             features = _records_frame(records, served.model)
-        results = _results(served.model.predict(features), served.model, ids)
+        probabilities = served.model.predict(features, threads=PREDICT_THREADS)
+        results = _results(probabilities, served.model, ids)
     except Problem as problem:
         record_access(engine, key, request.method, ENDPOINT, audited, 0, problem.status)
         raise

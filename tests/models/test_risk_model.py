@@ -112,3 +112,10 @@ def test_the_float_matrix_scores_exactly_as_lightgbm_s_own_frame_handling(
     assert "any" in boosted and len(boosted) >= 3
     for target, fitted in boosted.items():
         np.testing.assert_array_equal(fitted.margin(matrix), fitted.margin(frame), err_msg=target)
+
+
+def test_one_thread_scores_exactly_as_the_training_s_threads(
+    model: RiskModel, population: pd.DataFrame
+):
+    """The service predicts on one thread per request; the answer must not change."""
+    pd.testing.assert_frame_equal(model.predict(population, threads=1), model.predict(population))

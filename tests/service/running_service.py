@@ -67,5 +67,30 @@ def _answers(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=2) as response:
             return response.status == 200
-    except (urllib.error.URLError, ConnectionError):  # HTTPError (e.g. 503) is a URLError
+    # HTTPError (e.g. 503) is a URLError; a timeout is a worker still starting
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
         return False
+
+
+def listening_pids(port: int) -> set[int]:
+    """The processes holding a socket that listens on ``port`` (Linux's /proc)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as lines:
+            next(lines)
+            for line in lines:
+                fields = line.split()
+                local, state, inode = fields[1], fields[3], fields[9]
+                if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                    inodes.add(f"socket:[{inode}]")
+    pids = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            descriptors = os.listdir(f"/proc/{entry}/fd")
+            if any(os.readlink(f"/proc/{entry}/fd/{fd}") in inodes for fd in descriptors):
+                pids.add(int(entry))
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+    return pids

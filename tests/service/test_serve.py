@@ -1,3 +1,8 @@
+import os
+import signal
+import socket
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -11,7 +16,7 @@ from calle.settings import Settings
 from calle.store import open_store
 from service.keys import create_key
 from service.roles import Role
-from tests.service.running_service import running_service
+from tests.service.running_service import free_port, listening_pids, running_service
 
 runner = CliRunner()
 
@@ -76,3 +81,61 @@ def test_several_workers_answer_and_metrics_count_them_all(tmp_path: Path):
             sent += 40
         after = health_count(base)
     assert after - before == sent  # one scrape sums both workers
+
+
+def test_each_worker_listens_on_its_own_socket_and_a_dead_one_is_replaced(tmp_path: Path):
+    """Per-worker sockets (SO_REUSEPORT) let the kernel spread keep-alive clients over the
+    workers; a worker that dies after starting is replaced and the service keeps answering."""
+    settings = Settings(home=tmp_path / "home", database_url=f"sqlite:///{tmp_path / 'store.db'}")
+    with running_service(settings, workers=2) as base:
+        port = int(base.rsplit(":", 1)[1])
+        deadline = time.monotonic() + 60
+        while len(workers := listening_pids(port)) < 2:
+            assert time.monotonic() < deadline, f"listening: {workers}"
+            time.sleep(0.2)
+        victim = min(workers)
+        os.kill(victim, signal.SIGKILL)
+        while len(replaced := listening_pids(port)) < 2 or victim in replaced:
+            assert time.monotonic() < deadline, f"not replaced: {replaced}"
+            time.sleep(0.2)
+        assert len(replaced - workers) == 1
+        assert _get(f"{base}/health")
+
+
+def _serve(
+    settings: Settings, port: int, workers: int, env: dict[str, str]
+) -> subprocess.CompletedProcess:
+    argv = [sys.executable, "-m", "calle.cli", "serve", "--port", str(port)]
+    return subprocess.run(
+        [*argv, "--workers", str(workers)],
+        env={
+            **os.environ,
+            "CALLE_HOME": str(settings.home),
+            "CALLE_DATABASE_URL": settings.store_url,
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_a_taken_port_is_one_clear_error(tmp_path: Path):
+    settings = Settings(home=tmp_path / "home", database_url=f"sqlite:///{tmp_path / 'store.db'}")
+    port = free_port()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", port))
+        taken.listen()
+        done = _serve(settings, port, 2, {})
+    assert done.returncode == 2
+    assert "serve stopped" in done.stderr and "in use" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_workers_that_cannot_start_stop_the_service_with_a_clear_error(tmp_path: Path):
+    settings = Settings(home=tmp_path / "home", database_url=f"sqlite:///{tmp_path / 'store.db'}")
+    offices = tmp_path / "offices.toml"
+    offices.write_text('[offices."OF-1"]\ncapacity = 3\n')  # covers nothing: refused
+    done = _serve(settings, free_port(), 2, {"CALLE_OFFICES_FILE": str(offices)})
+    assert done.returncode == 2, done.stderr
+    assert "while starting" in done.stderr
