@@ -26,11 +26,46 @@ MIN_VISITS = 30
 FLAG_Z = 3.0
 
 
-def _rate_table(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    grouped = frame.groupby(by, dropna=False)["found"].agg(["size", "sum"]).reset_index()
-    grouped = grouped.rename(columns={"size": "inspections", "sum": "with_violations"})
-    grouped["hit_rate"] = grouped["with_violations"] / grouped["inspections"]
-    return grouped
+def _month(connection: sa.Connection, day: sa.ColumnElement) -> sa.ColumnElement:
+    """``YYYY-MM`` of a date, in the store's own SQL."""
+    if connection.dialect.name == "postgresql":
+        return sa.func.to_char(day, "YYYY-MM")
+    return sa.func.strftime("%Y-%m", day)
+
+
+def _rate_table(
+    connection: sa.Connection,
+    since: date,
+    keys: dict[str, sa.ColumnElement],
+    with_directory: bool = False,
+) -> pd.DataFrame:
+    """Inspections since ``since`` and those that found a violation, per ``keys`` (columns of
+    the inspections, or of the employers' directory ``with_directory``), counted by the
+    store: a national window is hundreds of thousands of visits, and reading them row by
+    row took seconds."""
+    insp = schema.inspections
+    query = (
+        sa.select(
+            *(column.label(name) for name, column in keys.items()),
+            sa.func.count().label("inspections"),
+            sa.func.sum(sa.case((insp.c.violation_found == 1, 1), else_=0)).label(
+                "with_violations"
+            ),
+        )
+        .where(insp.c.date >= since)
+        .group_by(*keys.values())
+    )
+    if with_directory:
+        query = query.join_from(
+            insp, schema.employers, schema.employers.c.employer_id == insp.c.employer_id
+        )
+    rows = connection.execute(query).all()
+    table = pd.DataFrame(
+        [tuple(row) for row in rows], columns=[*keys, "inspections", "with_violations"]
+    )
+    table["with_violations"] = table["with_violations"].astype(int)
+    table["hit_rate"] = table["with_violations"] / table["inspections"]
+    return table
 
 
 def _divergent(counts: pd.DataFrame, peers: pd.Series, label: str) -> list[dict[str, Any]]:
@@ -58,26 +93,10 @@ def _divergent(counts: pd.DataFrame, peers: pd.Series, label: str) -> list[dict[
 
 def inspection_activity(connection: sa.Connection, since: date) -> dict[str, Any]:
     insp, found = schema.inspections, schema.findings
-    visits = pd.DataFrame(
-        connection.execute(
-            sa.select(
-                insp.c.inspection_id,
-                insp.c.date,
-                insp.c.origin,
-                insp.c.office,
-                insp.c.inspector_id,
-                insp.c.violation_found,
-                schema.employers.c.state,
-            )
-            .join(schema.employers, schema.employers.c.employer_id == insp.c.employer_id)
-            .where(insp.c.date >= since)
-        ).all(),
-        columns=["inspection_id", "date", "origin", "office", "inspector_id", "found", "state"],
-    )
-    if visits.empty:
+    offices = _rate_table(connection, since, {"office": insp.c.office})
+    total = int(offices["inspections"].sum()) if len(offices) else 0
+    if total == 0:
         return {"since": since, "inspections": 0}
-    visits["found"] = visits["found"].fillna(False).astype(bool)
-    visits["month"] = pd.to_datetime(visits["date"]).dt.strftime("%Y-%m")
     # findings are several per visit: counted by the store, not carried over
     by_category = pd.DataFrame(
         connection.execute(
@@ -94,17 +113,24 @@ def inspection_activity(connection: sa.Connection, since: date) -> dict[str, Any
         columns=["category", "inspections", "with_violations"],
     )
     by_category["hit_rate"] = by_category["with_violations"] / by_category["inspections"]
-    overall = float(visits["found"].mean())
-    inspectors = _rate_table(visits.dropna(subset=["inspector_id"]), ["office", "inspector_id"])
-    office_rates = visits.groupby("office")["found"].mean()
-    offices = _rate_table(visits, ["office"])
+    overall = float(offices["with_violations"].sum() / total)
+    inspectors = _rate_table(
+        connection, since, {"office": insp.c.office, "inspector_id": insp.c.inspector_id}
+    )
+    inspectors = inspectors[inspectors["inspector_id"].notna()].reset_index(drop=True)
+    office_rates = offices.set_index("office")["hit_rate"]
+    month = _month(connection, insp.c.date)
     return {
         "since": since,
-        "inspections": len(visits),
+        "inspections": total,
         "hit_rate": overall,
-        "by_month": _rate_table(visits, ["month"]).sort_values("month").to_dict("records"),
-        "by_state": _rate_table(visits, ["state"]).sort_values("state").to_dict("records"),
-        "by_origin": _rate_table(visits, ["origin"])
+        "by_month": _rate_table(connection, since, {"month": month})
+        .sort_values("month")
+        .to_dict("records"),
+        "by_state": _rate_table(connection, since, {"state": schema.employers.c.state}, True)
+        .sort_values("state")
+        .to_dict("records"),
+        "by_origin": _rate_table(connection, since, {"origin": insp.c.origin})
         .sort_values("inspections", ascending=False)
         .to_dict("records"),
         "by_category": by_category.to_dict("records"),
