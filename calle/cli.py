@@ -501,7 +501,7 @@ def bench(
         list[int] | None,
         typer.Option(
             "--score-employers",
-            min=100,
+            min=0,
             help="A size to score only, from the largest world's features repeated; repeat "
             "for several (default 5M; 0 for none).",
         ),

@@ -319,10 +319,18 @@ def plot(report: BenchReport, path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(figsize=(8, 5.5))
-    for stage in dict.fromkeys(f.stage for f in report.figures):
+    stages = list(dict.fromkeys(f.stage for f in report.figures))
+    colours = plt.get_cmap("tab20")
+    for i, stage in enumerate(stages):
         points = sorted((f.employers, f.seconds) for f in report.figures if f.stage == stage)
-        if points:
-            axes.plot(*zip(*points, strict=True), marker="o", label=stage)
+        baseline = "baseline" in stage
+        axes.plot(
+            *zip(*points, strict=True),
+            marker="os^Dv<>ph*"[i % 10],
+            linestyle="--" if baseline else "-",
+            color=colours(i % 20),
+            label=stage,
+        )
     axes.set_xscale("log")
     axes.set_yscale("log")
     axes.set_xlabel("workplaces")
