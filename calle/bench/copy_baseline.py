@@ -6,6 +6,7 @@ PostgreSQL can reach, measured in the same run as the import it is compared with
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from pathlib import Path
@@ -22,8 +23,9 @@ def libpq_url(url: str) -> str:
 
 
 def create_database(admin_url: str, prefix: str) -> str:
-    """A fresh, empty database beside ``admin_url``'s; its SQLAlchemy URL."""
-    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    """A fresh, empty database beside ``admin_url``'s, named after this process (so a leftover
+    says whose it was); its SQLAlchemy URL."""
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(libpq_url(admin_url), autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     return make_url(admin_url).set(database=name).render_as_string(hide_password=False)

@@ -2,11 +2,13 @@
 MLflow, and reports figures that add up; the databases it made are gone afterwards."""
 
 import json
+import os
 
 import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
+from calle.bench.copy_baseline import create_database, drop_database
 from calle.cli import app
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -29,12 +31,14 @@ SCORE_ONLY = ["scoring", "raw LightGBM (baseline)", "reasons (TreeSHAP, sample)"
 
 
 def _bench_databases(admin_url: str) -> set[str]:
+    """The benchmark databases this test process made (other runs may be making theirs)."""
     engine = sa.create_engine(admin_url)
     try:
         with engine.connect() as connection:
             return set(
                 connection.execute(
-                    sa.text("SELECT datname FROM pg_database WHERE datname LIKE 'calle_bench%'")
+                    sa.text("SELECT datname FROM pg_database WHERE datname LIKE :mine"),
+                    {"mine": f"calle_bench%\\_{os.getpid()}\\_%"},
                 ).scalars()
             )
     finally:
@@ -88,3 +92,13 @@ def test_the_report_names_targets_growth_and_the_plot(bench):
 def test_the_benchmark_leaves_no_database_behind(bench):
     _, _, before, after = bench
     assert after == before
+
+
+def test_a_benchmark_database_is_seen_as_this_process_s_until_dropped(postgres_server: str):
+    url = create_database(postgres_server, "calle_bench")
+    name = sa.engine.make_url(url).database
+    try:
+        assert name in _bench_databases(postgres_server)
+    finally:
+        drop_database(postgres_server, url)
+    assert name not in _bench_databases(postgres_server)
