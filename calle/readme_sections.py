@@ -13,6 +13,7 @@ from calle.settings_reference import settings_table
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 FEATURE_CATALOGUE = README.parent / "docs" / "feature-catalogue.md"
+CLI_REFERENCE = README.parent / "docs" / "cli-reference.md"
 
 #: The synthetic world's ``attr_*`` columns, as the import classifies them.
 WORLD_ATTRIBUTES = {
@@ -58,4 +59,7 @@ if __name__ == "__main__":
     README.write_text(render(README.read_text()))
     FEATURE_CATALOGUE.parent.mkdir(exist_ok=True)
     FEATURE_CATALOGUE.write_text(feature_catalogue())
+    from calle.cli_reference import cli_reference
+
+    CLI_REFERENCE.write_text(cli_reference())
     print(f"updated {README} and {FEATURE_CATALOGUE}")
