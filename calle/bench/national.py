@@ -132,12 +132,27 @@ def _score(
     )
 
 
+def _size_folder(plan: BenchPlan, employers: int) -> Path:
+    return plan.work / f"n{employers}"
+
+
+def _store_env(work: Path, url: str) -> dict[str, str]:
+    """The environment of every stage after the import: one size's PostgreSQL store and its
+    own MLflow registry."""
+    return {
+        "CALLE_HOME": str(work / "home" / "postgres"),
+        "CALLE_DATABASE_URL": url,
+        "CALLE_MLFLOW_TRACKING_URI": f"sqlite:///{(work / 'home' / 'mlflow.db').resolve()}",
+        "CALLE_LOG_LEVEL": "WARNING",
+    }
+
+
 def bench_size(
     report: BenchReport, employers: int, keep_store: bool, progress: Callable[[str], None]
 ) -> tuple[str, str] | None:
     """Every stage at one size; the PostgreSQL URL and model version if ``keep_store``."""
     plan = report.plan
-    work = plan.work / f"n{employers}"
+    work = _size_folder(plan, employers)
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     world, home = work / "world", work / "home"
@@ -157,12 +172,7 @@ def bench_size(
     shutil.rmtree(home / "sqlite", ignore_errors=True)
 
     url = create_database(plan.postgres_url, "calle_bench")
-    env = {
-        "CALLE_HOME": str(home / "postgres"),
-        "CALLE_DATABASE_URL": url,
-        "CALLE_MLFLOW_TRACKING_URI": f"sqlite:///{(home / 'mlflow.db').resolve()}",
-        "CALLE_LOG_LEVEL": "WARNING",
-    }
+    env = _store_env(work, url)
     try:
         stage("import PostgreSQL", [CALLE, "import", str(world)], env, rows)
         copy = plain_copy_seconds(world, plan.postgres_url)
@@ -217,13 +227,8 @@ def run_bench(plan: BenchPlan, progress: Callable[[str], None] = print) -> Bench
         if kept is None:
             continue
         url, version = kept
-        work = plan.work / f"n{employers}"
-        env = {
-            "CALLE_HOME": str(work / "home" / "postgres"),
-            "CALLE_DATABASE_URL": url,
-            "CALLE_MLFLOW_TRACKING_URI": f"sqlite:///{(work / 'home' / 'mlflow.db').resolve()}",
-            "CALLE_LOG_LEVEL": "WARNING",
-        }
+        work = _size_folder(plan, employers)
+        env = _store_env(work, url)
         try:
             for rows in extra_scores:
                 _score(report, rows, work, env, version, rows)

@@ -9,25 +9,11 @@ from __future__ import annotations
 import os
 import subprocess
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 
 class StageFailed(RuntimeError):
     """A stage's process ended with an error; the message names its log and last line."""
-
-
-@dataclass(frozen=True)
-class StageResult:
-    stage: str
-    employers: int
-    seconds: float
-    peak_mb: float
-    rows: int
-
-    @property
-    def rows_per_second(self) -> float:
-        return self.rows / self.seconds if self.seconds > 0 else float("nan")
 
 
 def run_stage(
