@@ -94,16 +94,16 @@ class Settings(BaseSettings):
         default=10.0,
         ge=0,
         le=3600,
-        description="How long a running service keeps the latest snapshot's identity and the "
-        "ranked pages it has read (seconds): a new snapshot from `calle score`, or a name "
-        "changed by `calle import`, is served within this long. Every access is audited "
-        "either way. 0 reads the store on every request.",
+        description="How long a running service keeps which snapshot is the latest (seconds): "
+        "a new snapshot from `calle score` is served within this long. Ranked pages of a "
+        "snapshot never change and are kept until newer ones push them out. Every access is "
+        "audited either way. 0 reads the store on every request and keeps no page.",
     )
     read_cache_pages: int = Field(
         default=2048,
         ge=1,
         description="Ranked pages a service worker keeps (each about 1 KB per row with "
-        "reasons; the oldest go first).",
+        "reasons; the least recently read go first).",
     )
     drift_warning_psi: float = Field(
         default=0.25,

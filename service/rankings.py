@@ -346,8 +346,8 @@ def ranking_page(
     audited: dict[str, Any],
 ) -> dict[str, Any]:
     """A :class:`RankingPage`'s fields. A stored snapshot never changes, so a page read once is
-    kept by (snapshot, filters, position) for ``CALLE_READ_CACHE_SECONDS``; the caller
-    audits every access, kept or read."""
+    kept by (snapshot, filters, position) until newer pages push it out; the caller audits
+    every access, kept or read."""
     _check_filters(regions, filters["state"], filters["sector"])
     fingerprint = _fingerprint(filters)
     position = None

@@ -2,10 +2,12 @@
 
 At national scale a ranked page costs PostgreSQL a few milliseconds, while the round trips
 around it (looking up the caller's key, finding the latest snapshot, reading the page again
-when another planner asks for the same list) cost several times that. Snapshots never change
-once stored, keys change only when revoked, and the directory only on import; so each
-worker keeps what it read for a bounded time (``CALLE_KEY_CACHE_SECONDS`` for keys,
-``CALLE_READ_CACHE_SECONDS`` for snapshots and pages) and a bounded number of entries.
+when another planner asks for the same list) cost several times that. Keys change only when
+revoked, and which snapshot is the latest changes with each ``calle score``: those are kept
+for a bounded time (``CALLE_KEY_CACHE_SECONDS``, ``CALLE_READ_CACHE_SECONDS``). A ranked page
+is kept by its snapshot's id until newer pages push it out (``CALLE_READ_CACHE_PAGES``): a
+stored snapshot never changes, and neither does a directory entry once imported (the import
+rejects a known id with other content), so a page of a given snapshot is the same forever.
 
 What is never kept: the audit row (every access is written, cached or not), an employer's
 own scores and history (read fresh), and anything not found (an unknown key or a missing
@@ -20,7 +22,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from cachetools import TTLCache
+from cachetools import LRUCache, TTLCache
 
 from calle.settings import Settings
 
@@ -33,15 +35,28 @@ SNAPSHOT_ENTRIES = 64
 
 
 class ReadCache(Generic[V]):
-    """A bounded, thread-safe, time-limited map from a lookup to what the store answered."""
+    """A bounded, thread-safe map from a lookup to what the store answered.
+
+    Entries expire after ``seconds``, or with ``expires=False`` live until the least recently
+    used go to make room; ``seconds=0`` keeps nothing either way (the switch that turns
+    caching off)."""
 
     def __init__(
-        self, seconds: float, entries: int, timer: Callable[[], float] = time.monotonic
+        self,
+        seconds: float,
+        entries: int,
+        timer: Callable[[], float] = time.monotonic,
+        *,
+        expires: bool = True,
     ) -> None:
         self.seconds = seconds
-        self._entries: TTLCache[Hashable, V] | None = (
-            TTLCache(maxsize=entries, ttl=seconds, timer=timer) if seconds > 0 else None
-        )
+        self._entries: LRUCache[Hashable, V] | None = None
+        if seconds > 0:
+            self._entries = (
+                TTLCache(maxsize=entries, ttl=seconds, timer=timer)
+                if expires
+                else LRUCache(maxsize=entries)
+            )
         self._lock = threading.Lock()
 
     def get(self, key: Hashable, read: Callable[[], V | None]) -> V | None:
@@ -82,5 +97,7 @@ class ServiceCaches:
         return cls(
             keys=ReadCache(settings.key_cache_seconds, KEY_ENTRIES, timer),
             snapshots=ReadCache(settings.read_cache_seconds, SNAPSHOT_ENTRIES, timer),
-            pages=ReadCache(settings.read_cache_seconds, settings.read_cache_pages, timer),
+            pages=ReadCache(
+                settings.read_cache_seconds, settings.read_cache_pages, timer, expires=False
+            ),
         )

@@ -65,6 +65,23 @@ def test_the_oldest_entries_go_first_when_full():
     assert reread == ["a"]
 
 
+def test_entries_that_never_go_stale_are_kept_until_pushed_out():
+    clock = Clock()
+    cache: ReadCache[int] = ReadCache(seconds=10, entries=2, timer=clock, expires=False)
+    reads: list[str] = []
+    for key in ("a", "b"):
+        cache.get(key, lambda key=key: reads.append(key) or ord(key))
+    clock.now += 86_400
+    assert cache.get("a", lambda: reads.append("a again") or 0) == ord("a")  # a day later
+    cache.get("c", lambda: reads.append("c") or ord("c"))  # pushes out b, the least recent
+    cache.get("b", lambda: reads.append("b again") or ord("b"))
+    assert reads == ["a", "b", "c", "b again"]
+
+    uncached: ReadCache[int] = ReadCache(seconds=0, entries=2, timer=clock, expires=False)
+    counter = iter(range(10))
+    assert [uncached.get("k", lambda: next(counter)) for _ in range(2)] == [0, 1]
+
+
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
@@ -131,3 +148,32 @@ def test_a_kept_page_is_not_read_again_from_the_store(
     assert cached_client.get(RANKINGS, headers=headers, params={"limit": 4}).json() == kept
     other = cached_client.get(RANKINGS, headers=headers, params={"limit": 6}).json()
     assert other["items"] == []
+
+
+def test_a_ranked_page_is_read_from_the_store_once_while_its_snapshot_is_the_latest(
+    cached_client: TestClient, engine, keys, snapshot, clock
+):
+    """Pages are kept by snapshot, not for a time: long after the snapshot lookup expired
+    the page is not read again, and a new snapshot's pages are read fresh."""
+    page_reads: list[str] = []
+
+    def count(conn, cursor, statement: str, *args) -> None:
+        if "snapshot_scores" in statement and "employers" in statement:
+            page_reads.append(statement)
+
+    served = cached_client.app.state.engine
+    sa.event.listen(served, "before_cursor_execute", count)
+    try:
+        headers = bearer(keys[Role.planner])
+        params = {"state": "19", "limit": 4}
+        first = cached_client.get(RANKINGS, headers=headers, params=params).json()
+        clock.now += 3600  # the snapshot lookup expired many times over
+        assert cached_client.get(RANKINGS, headers=headers, params=params).json() == first
+        assert len(page_reads) == 1
+        store_snapshot(engine, "20260201-bbbb0002", created_at=later(60))
+        clock.now += 11
+        fresh = cached_client.get(RANKINGS, headers=headers, params=params).json()
+        assert fresh["snapshot_id"] == "20260201-bbbb0002"
+        assert len(page_reads) == 2
+    finally:
+        sa.event.remove(served, "before_cursor_execute", count)
