@@ -177,12 +177,14 @@ def train_(
     as_json: Annotated[bool, typer.Option("--json", help="Also print a JSON summary.")] = False,
 ) -> None:
     """Evaluate on rolling temporal folds against the baselines, then log and register."""
+    from training.compute import open_compute
     from training.config import load_config
     from training.experiment import describe_result, result_json, train
 
     settings = _settings()
     config = load_config(config_file)
-    result = train(settings, config, truth)
+    with open_compute(settings) as compute:
+        result = train(settings, config, truth, compute=compute)
     typer.echo(describe_result(result, config.capacities))
     if promote:
         _promote(settings, config.registered_model, result.model_version, config_file)
@@ -238,13 +240,15 @@ def score_(
     ),
 ) -> None:
     """Score every workplace with the champion and store a snapshot."""
+    from training.compute import open_compute
     from training.scoring import score_population, write_scores
 
     settings = _settings()
     day = _as_of_date(as_of)
     if out is not None and out.suffix not in (".csv", ".parquet"):
         raise typer.BadParameter("write a .csv or .parquet file", param_hint="--out")
-    snapshot = score_population(settings, day, model)
+    with open_compute(settings) as compute:
+        snapshot = score_population(settings, day, model, compute=compute)
     typer.echo(
         f"snapshot {snapshot.snapshot_id}: {len(snapshot.scores):,} workplaces scored by "
         f"{model} version {snapshot.model_version} as of {snapshot.as_of}"

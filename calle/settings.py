@@ -6,6 +6,7 @@ Every path, URL and tunable comes from here; values are read from the environmen
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -23,6 +24,9 @@ MEXICO_CATEGORIES: tuple[str, ...] = (
 
 #: INEGI state codes "01".."32".
 MEXICO_STATE_CODES: tuple[str, ...] = tuple(f"{i:02d}" for i in range(1, 33))
+
+#: ``CALLE_DASK_SCHEDULER``: a cluster on this machine, or a scheduler's address.
+_DASK_SCHEDULER = re.compile(r"local(:[1-9][0-9]*)?|(tcp|tls|inproc|ucx)://\S+")
 
 
 def _split_list(value: object) -> object:
@@ -105,6 +109,19 @@ class Settings(BaseSettings):
         description="Ranked pages a service worker keeps (each about 1 KB per row with "
         "reasons; the least recently read go first).",
     )
+    dask_scheduler: str = Field(
+        default="",
+        description="Where `calle train` and `calle score` compute features and grow boosters: "
+        "empty for this process; `local` (one worker per core) or `local:N` for a Dask "
+        "cluster of N worker processes on this machine; or a Dask scheduler's address "
+        "(`tcp://HOST:8786`), whose workers must reach the store at `CALLE_DATABASE_URL`.",
+    )
+    dask_slices: int = Field(
+        default=0,
+        ge=0,
+        description="Slices of the population (by employer id) the Dask cluster computes "
+        "features in, each one task; 0: four per worker.",
+    )
     drift_warning_psi: float = Field(
         default=0.25,
         gt=0,
@@ -132,6 +149,16 @@ class Settings(BaseSettings):
     @classmethod
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("dask_scheduler")
+    @classmethod
+    def _check_scheduler(cls, value: str) -> str:
+        if value and not _DASK_SCHEDULER.fullmatch(value):
+            raise ValueError(
+                f"{value!r} is not empty, `local`, `local:N` (N >= 1) or a scheduler address "
+                "such as tcp://HOST:8786"
+            )
+        return value
 
     @field_validator("categories", "region_codes", mode="before")
     @classmethod

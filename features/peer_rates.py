@@ -75,17 +75,46 @@ class PeerRateTables:
     rates: dict[str, SmoothedRates]
 
 
-def _smoothed_rates(
-    keys: tuple[str, ...], event_cells: pd.Series, outcomes: np.ndarray
-) -> SmoothedRates:
-    overall = float(outcomes.mean()) if len(outcomes) else 0.0
-    stats = (
-        pd.DataFrame({"cell": event_cells.to_numpy(), "y": outcomes})
-        .groupby("cell", observed=True)["y"]
+@dataclass(frozen=True)
+class PeerRateCounts:
+    """Per cell of each peer-rate feature, the violations found and the inspections made.
+
+    Counts add up: the population's are the sum of any split of it by workplace (each
+    inspection counts in its workplace's part), which is how a cluster computes them,
+    one part per worker. :meth:`tables` then smooths them into rates.
+    """
+
+    #: feature name -> (cell keys, frame indexed by cell with columns ``sum`` and ``count``)
+    cells: dict[str, tuple[tuple[str, ...], pd.DataFrame]]
+
+    def __add__(self, other: PeerRateCounts) -> PeerRateCounts:
+        return PeerRateCounts(
+            {
+                name: (keys, counts.add(other.cells[name][1], fill_value=0))
+                for name, (keys, counts) in self.cells.items()
+            }
+        )
+
+    def tables(self) -> PeerRateTables:
+        """Each cell's rate shrunk toward the overall rate by ``PRIOR_INSPECTIONS``."""
+        rates = {}
+        for name, (keys, counts) in self.cells.items():
+            events = float(counts["count"].sum())
+            overall = float(counts["sum"].sum()) / events if events else 0.0
+            rate = (counts["sum"] + PRIOR_INSPECTIONS * overall) / (
+                counts["count"] + PRIOR_INSPECTIONS
+            )
+            rates[name] = SmoothedRates(keys, rate, overall)
+        return PeerRateTables(rates)
+
+
+def _cell_counts(event_cells: pd.Series, outcomes: np.ndarray) -> pd.DataFrame:
+    return (
+        pd.DataFrame({"cell": event_cells.to_numpy(dtype=object), "y": outcomes})
+        .groupby("cell")["y"]
         .agg(["sum", "count"])
+        .astype(np.float64)
     )
-    rate = (stats["sum"] + PRIOR_INSPECTIONS * overall) / (stats["count"] + PRIOR_INSPECTIONS)
-    return SmoothedRates(keys, rate, overall)
 
 
 def _cell_key(frame: pd.DataFrame, keys: tuple[str, ...]) -> pd.Series:
@@ -95,28 +124,34 @@ def _cell_key(frame: pd.DataFrame, keys: tuple[str, ...]) -> pd.Series:
     return key
 
 
-def peer_rate_tables(
+def peer_rate_counts(
     frames: ContractFrames, attributes: pd.DataFrame, categories: list[str]
-) -> PeerRateTables:
-    """The cell rates of ``frames`` (already cut as of the date); ``attributes`` is the output
-    of ``attribute_features`` for the same employers."""
+) -> PeerRateCounts:
+    """The cell counts of ``frames`` (already cut as of the date); ``attributes`` is the
+    output of ``attribute_features`` for the same employers."""
     insp = frames.inspections
     insp = insp[insp["employer_id"].isin(attributes.index)]
     at_insp = attributes.loc[insp["employer_id"].to_numpy()]
-    rates: dict[str, SmoothedRates] = {}
+    cells: dict[str, tuple[tuple[str, ...], pd.DataFrame]] = {}
     for cell, keys in CELLS.items():
-        rates[f"peer_rate_{cell}"] = _smoothed_rates(
-            keys, _cell_key(at_insp, keys), insp["violation_found"].to_numpy(dtype=np.float64)
-        )
+        outcomes = insp["violation_found"].to_numpy(dtype=np.float64)
+        cells[f"peer_rate_{cell}"] = (keys, _cell_counts(_cell_key(at_insp, keys), outcomes))
     first = next(iter(CELLS))
     find = frames.findings.merge(insp[["inspection_id", "employer_id"]], on="inspection_id")
     finding_cell = _cell_key(attributes.loc[find["employer_id"].to_numpy()], CELLS[first])
     for c in categories:
         is_c = (find["category"] == c).to_numpy()
-        rates[f"peer_rate_{c}_{first}"] = _smoothed_rates(
-            CELLS[first], finding_cell[is_c], find.loc[is_c, "violation"].to_numpy(dtype=np.float64)
-        )
-    return PeerRateTables(rates)
+        outcomes = find.loc[is_c, "violation"].to_numpy(dtype=np.float64)
+        cells[f"peer_rate_{c}_{first}"] = (CELLS[first], _cell_counts(finding_cell[is_c], outcomes))
+    return PeerRateCounts(cells)
+
+
+def peer_rate_tables(
+    frames: ContractFrames, attributes: pd.DataFrame, categories: list[str]
+) -> PeerRateTables:
+    """The cell rates of ``frames`` (already cut as of the date); ``attributes`` is the output
+    of ``attribute_features`` for the same employers."""
+    return peer_rate_counts(frames, attributes, categories).tables()
 
 
 def apply_peer_rates(tables: PeerRateTables, attributes: pd.DataFrame) -> pd.DataFrame:

@@ -7,7 +7,7 @@ workplaces' records (for ``POST /score`` by id) are read by indexed lookups inst
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 import pandas as pd
 import sqlalchemy as sa
@@ -21,6 +21,8 @@ from features.frames import ContractFrames
 LOOKUP_CHUNK = 500
 #: What the population's peer rates need (features.matrix.population_peer_rates).
 PEER_RATE_TABLES = ("employers", "inspections", "findings")
+#: The long attributes frame: one row per workplace and ``attr_*`` name, with its kind.
+ATTRIBUTE_COLUMNS = ("employer_id", "name", "value", "kind")
 
 
 def _columns(name: str) -> list[str]:
@@ -49,7 +51,7 @@ def load_frames(engine: sa.Engine, tables: Collection[str] | None = None) -> Con
             kinds = read_rows(connection, attributes).to_pandas()
             frames["attributes"] = values.merge(kinds, on="name", how="left")
         else:
-            frames["attributes"] = pd.DataFrame(columns=["employer_id", "name", "value", "kind"])
+            frames["attributes"] = pd.DataFrame(columns=list(ATTRIBUTE_COLUMNS))
     return ContractFrames(**frames).normalised()
 
 
@@ -58,43 +60,77 @@ def load_frames_for(engine: sa.Engine, employer_ids: Sequence[str]) -> ContractF
     of anyone else."""
     ids = sorted(set(employer_ids))
     chunks = [ids[i : i + LOOKUP_CHUNK] for i in range(0, len(ids), LOOKUP_CHUNK)]
-    parts: dict[str, list[pd.DataFrame]] = {name: [] for name in [*CONTRACT_TABLES, "attributes"]}
     with engine.connect() as connection:
-        for chunk in chunks:
-            for name, table in CONTRACT_TABLES.items():
-                columns = [table.c[c] for c in _columns(name)]
-                if name == "findings":
-                    inspections = CONTRACT_TABLES["inspections"]
-                    query = (
-                        sa.select(*columns)
-                        .join(inspections, inspections.c.inspection_id == table.c.inspection_id)
-                        .where(inspections.c.employer_id.in_(chunk))
-                    )
-                else:
-                    query = sa.select(*columns).where(table.c.employer_id.in_(chunk))
-                parts[name].append(_frame(connection.execute(query), _columns(name)))
+        parts = [_records_of(connection, lambda column, c=c: column.in_(c)) for c in chunks]
+    return _concatenated(parts)
+
+
+def load_frames_between(engine: sa.Engine, low: str | None, high: str | None) -> ContractFrames:
+    """Every record of the workplaces whose id is in ``[low, high)`` (None: unbounded).
+
+    One slice of the population, for a worker that computes features of its slice: the
+    store hands each worker only its workplaces, so no machine holds the whole history."""
+
+    def within(column: sa.ColumnElement) -> sa.ColumnElement[bool]:
+        bounds = []
+        if low is not None:
+            bounds.append(column >= low)
+        if high is not None:
+            bounds.append(column < high)
+        return sa.and_(sa.true(), *bounds)
+
+    with engine.connect() as connection:
+        return _concatenated([_records_of(connection, within)])
+
+
+def empty_frames() -> ContractFrames:
+    """The contract tables with their columns and no rows."""
+    return _concatenated([])
+
+
+def _records_of(
+    connection: sa.Connection, chosen: Callable[[sa.ColumnElement], sa.ColumnElement[bool]]
+) -> dict[str, pd.DataFrame]:
+    """Every contract table's rows (and the attributes) of the workplaces whose employer id
+    satisfies ``chosen``; findings through their inspection's workplace."""
+    found: dict[str, pd.DataFrame] = {}
+    for name, table in CONTRACT_TABLES.items():
+        columns = [table.c[c] for c in _columns(name)]
+        if name == "findings":
+            inspections = CONTRACT_TABLES["inspections"]
             query = (
-                sa.select(
-                    employer_attributes.c.employer_id,
-                    employer_attributes.c.name,
-                    employer_attributes.c.value,
-                    attributes.c.kind,
-                )
-                .join(attributes, attributes.c.name == employer_attributes.c.name, isouter=True)
-                .where(employer_attributes.c.employer_id.in_(chunk))
+                sa.select(*columns)
+                .join(inspections, inspections.c.inspection_id == table.c.inspection_id)
+                .where(chosen(inspections.c.employer_id))
             )
-            parts["attributes"].append(
-                _frame(connection.execute(query), ["employer_id", "name", "value", "kind"])
-            )
+        else:
+            query = sa.select(*columns).where(chosen(table.c.employer_id))
+        found[name] = _frame(connection.execute(query), _columns(name))
+    query = (
+        sa.select(
+            employer_attributes.c.employer_id,
+            employer_attributes.c.name,
+            employer_attributes.c.value,
+            attributes.c.kind,
+        )
+        .join(attributes, attributes.c.name == employer_attributes.c.name, isouter=True)
+        .where(chosen(employer_attributes.c.employer_id))
+    )
+    found["attributes"] = _frame(connection.execute(query), list(ATTRIBUTE_COLUMNS))
+    return found
+
+
+def _concatenated(parts: list[dict[str, pd.DataFrame]]) -> ContractFrames:
     frames = {
-        name: pd.concat(found, ignore_index=True) if found else _empty(name)
-        for name, found in parts.items()
-        if name != "attributes"
+        name: pd.concat([part[name] for part in parts], ignore_index=True)
+        if parts
+        else _empty(name)
+        for name in CONTRACT_TABLES
     }
     frames["attributes"] = (
-        pd.concat(parts["attributes"], ignore_index=True)
-        if parts["attributes"]
-        else pd.DataFrame(columns=["employer_id", "name", "value", "kind"])
+        pd.concat([part["attributes"] for part in parts], ignore_index=True)
+        if parts
+        else pd.DataFrame(columns=list(ATTRIBUTE_COLUMNS))
     )
     return ContractFrames(**frames).normalised()
 

@@ -10,6 +10,7 @@ violations, more complaints) the model is constrained to be monotone in it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 import lightgbm as lgb
@@ -186,14 +187,44 @@ class RiskModel:
         }
 
 
+#: Examples of one target: encoded features, labels and (training only) weights.
+TrainSet = tuple[pd.DataFrame, np.ndarray, np.ndarray | None]
+ValidSet = tuple[pd.DataFrame, np.ndarray]
+#: Grows one target's booster from LightGBM's parameters, stopping early on the validation
+#: set: the booster and its best number of rounds. Here or on a cluster
+#: (:mod:`models.distributed_boosting`).
+BoosterFit = Callable[
+    [dict[str, object], LightGBMParams, TrainSet, ValidSet], tuple[lgb.Booster, int]
+]
+
+
+def fit_booster_here(
+    booster_params: dict[str, object], params: LightGBMParams, train: TrainSet, valid: ValidSet
+) -> tuple[lgb.Booster, int]:
+    """In this process, with LightGBM's own early stopping."""
+    x_train, y_train, w_train = train
+    x_valid, y_valid = valid
+    train_set = lgb.Dataset(x_train, y_train, weight=w_train, free_raw_data=False)
+    valid_set = lgb.Dataset(x_valid, y_valid, reference=train_set, free_raw_data=False)
+    booster = lgb.train(
+        booster_params,
+        train_set,
+        num_boost_round=params.max_rounds,
+        valid_sets=[valid_set],
+        callbacks=[lgb.early_stopping(params.early_stopping_rounds, verbose=False)],
+    )
+    return booster, booster.best_iteration or booster.current_iteration()
+
+
 def _fit_target(
     target: str,
-    train: tuple[pd.DataFrame, np.ndarray, np.ndarray | None],
-    valid: tuple[pd.DataFrame, np.ndarray],
+    train: TrainSet,
+    valid: ValidSet,
     encoder: FeatureEncoder,
     params: LightGBMParams,
+    fit_booster: BoosterFit,
 ) -> TargetModel:
-    x_train, y_train, w_train = train
+    y_train = train[1]
     x_valid, y_valid = valid
     positives = int(y_train.sum())
     rate = float(y_train.mean()) if len(y_train) else 0.0
@@ -205,16 +236,9 @@ def _fit_target(
         return TargetModel(
             None, PlattCalibrator.fit(np.zeros(len(y_train)), y_train), 0, len(y_train), rate
         )
-    train_set = lgb.Dataset(x_train, y_train, weight=w_train, free_raw_data=False)
-    valid_set = lgb.Dataset(x_valid, y_valid, reference=train_set, free_raw_data=False)
-    booster = lgb.train(
-        params.booster_params(encoder.monotone_vector()),
-        train_set,
-        num_boost_round=params.max_rounds,
-        valid_sets=[valid_set],
-        callbacks=[lgb.early_stopping(params.early_stopping_rounds, verbose=False)],
+    booster, best = fit_booster(
+        params.booster_params(encoder.monotone_vector()), params, train, (x_valid, y_valid)
     )
-    best = booster.best_iteration or booster.current_iteration()
     margin = booster.predict(x_valid, num_iteration=best, raw_score=True)
     calibrator = PlattCalibrator.fit(margin, y_valid)
     log.info(
@@ -237,6 +261,7 @@ def fit_risk_model(
     params: LightGBMParams | None = None,
     train_weights: np.ndarray | None = None,
     neutral: dict[str, float] | None = None,
+    fit_booster: BoosterFit = fit_booster_here,
 ) -> RiskModel:
     """Fit every target. ``*_labels`` hold ``label`` and ``label_<category>`` columns.
 
@@ -262,5 +287,6 @@ def fit_risk_model(
             (x_valid[known_valid], valid_labels.loc[known_valid, column].to_numpy()),
             encoder,
             params,
+            fit_booster,
         )
     return RiskModel(encoder, targets, specs, params, dict(neutral or {}))

@@ -125,3 +125,23 @@ def small_world_frames(small_world: Path, tmp_path_factory: pytest.TempPathFacto
         return load_frames(engine)
     finally:
         engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def dask_cluster() -> Iterator[object]:
+    """A Dask cluster of two worker processes on this machine, as `CALLE_DASK_SCHEDULER=local:2`
+    starts one: the distributed path runs on real workers in the tests, never simulated."""
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def dask_client(dask_cluster) -> Iterator[object]:
+    from distributed import Client
+
+    with Client(dask_cluster) as client:
+        yield client

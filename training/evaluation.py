@@ -120,6 +120,7 @@ def fit_fold_model(
         params,
         train_weights=weights,
         neutral=neutral,
+        fit_booster=builder.compute.fit_booster,
     )
 
 

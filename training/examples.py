@@ -8,6 +8,7 @@ With ``propensity`` on, each date's chance of inspection is modelled on that who
 population while it is at hand, and kept with the labels (``inspection_propensity``).
 With ``inspector_prior`` set, each example also carries the strictness of the inspector
 who made the visit (:mod:`features.inspector_strictness`), for training only.
+Features are computed, and boosters grown, where ``compute`` says (:mod:`training.compute`).
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from features.catalogue import FeatureSpec
 from features.frames import ContractFrames
 from features.inspector_strictness import FEATURE as STRICTNESS
 from features.inspector_strictness import strictness_of
-from features.matrix import attribute_kinds_of, feature_matrix, feature_specs
+from features.matrix import attribute_kinds_of, feature_specs
 from models.inspection_propensity import fit_propensity
+from training.compute import IN_PROCESS, Compute
 from training.labels import label_examples
 
 log = logging.getLogger(__name__)
@@ -39,6 +41,7 @@ class ExampleBuilder:
         propensity: bool = False,
         seed: int = 0,
         inspector_prior: int | None = None,
+        compute: Compute = IN_PROCESS,
     ) -> None:
         self.frames = frames
         self.categories = categories
@@ -46,6 +49,7 @@ class ExampleBuilder:
         self.propensity = propensity
         self.seed = seed
         self.inspector_prior = inspector_prior
+        self.compute = compute
         self.attribute_kinds = attribute_kinds_of(frames)
         self.specs: list[FeatureSpec] = feature_specs(categories, self.attribute_kinds)
         self._examples: dict[date, tuple[pd.DataFrame, pd.DataFrame]] = {}
@@ -53,7 +57,7 @@ class ExampleBuilder:
     def population(self, as_of: date) -> pd.DataFrame:
         """Features of every workplace that existed before ``as_of``."""
         started = time.perf_counter()
-        matrix = feature_matrix(self.frames, as_of, self.categories, self.attribute_kinds)
+        matrix = self.compute.features(self.frames, as_of, self.categories, self.attribute_kinds)
         log.info(
             "features as of %s: %d workplaces × %d features (%.1f s)",
             as_of,

@@ -30,6 +30,7 @@ from features.store_frames import load_frames
 from models.packaging import RiskModelPyfunc, as_records, pip_requirements
 from models.risk_model import RiskModel
 from training import plots
+from training.compute import IN_PROCESS, Compute
 from training.config import TrainConfig
 from training.evaluation import (
     FoldResult,
@@ -219,8 +220,10 @@ def train(
     config: TrainConfig,
     truth_folder: Path | None = None,
     engine: sa.Engine | None = None,
+    compute: Compute = IN_PROCESS,
 ) -> TrainingResult:
-    """Evaluate on the configured folds, fit the model to ship, log and register it."""
+    """Evaluate on the configured folds, fit the model to ship, log and register it;
+    features and boosters where ``compute`` says (:func:`training.compute.open_compute`)."""
     own_engine = engine is None
     engine = engine or open_store(settings)
     try:
@@ -248,6 +251,7 @@ def train(
         selection.propensity,
         config.seed,
         inspectors.prior_inspections if wants_inspectors else None,
+        compute,
     )
     params = config.model.params(config.seed)
     capacities = tuple(config.capacities)

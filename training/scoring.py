@@ -22,11 +22,11 @@ import sqlalchemy as sa
 
 from calle.settings import Settings
 from calle.store import bulk, open_store, schema
-from features.matrix import feature_matrix
 from features.store_frames import load_frames
 from models.explanations import reasons_json, top_reasons
 from models.packaging import load_version
 from models.risk_model import OVERALL, RiskModel, probability_column
+from training.compute import IN_PROCESS, Compute
 from training.metrics import ranking_order
 from training.monitoring import (
     drift_report,
@@ -85,6 +85,7 @@ def score_population(
     as_of: date | None = None,
     model_name: str = "employer-risk",
     engine: sa.Engine | None = None,
+    compute: Compute = IN_PROCESS,
 ) -> Snapshot:
     """Score everyone with the champion as of ``as_of`` and store the snapshot.
 
@@ -98,7 +99,7 @@ def score_population(
         frames = load_frames(engine)
         if as_of is None:
             as_of = frames.last_event_day() + timedelta(days=1)
-        features = feature_matrix(frames, as_of, model.categories, model.attribute_kinds)
+        features = compute.features(frames, as_of, model.categories, model.attribute_kinds)
         scores = rank_scores(model.predict(features))
         drift = _drift(settings, model_name, version, features, scores, as_of)
         snapshot = Snapshot(

@@ -1,0 +1,85 @@
+"""Boosters grown on a Dask cluster: LightGBM's early stopping reproduced after the fact, the
+same model from a one-worker cluster, and a model that ranks alike from two workers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+import pytest
+from distributed import Client, LocalCluster
+
+from models.distributed_boosting import DaskBoosterFit, early_stopping_round, log_loss
+from models.risk_model import OVERALL, LightGBMParams, RiskModel, TrainSet, ValidSet
+
+
+def grow_all_then_cut(
+    booster_params: dict[str, object], params: LightGBMParams, train: TrainSet, valid: ValidSet
+) -> tuple[lgb.Booster, int]:
+    """Every round grown here with no early stopping, then cut by the rule the cluster uses."""
+    x, y, weight = train
+    booster = lgb.train(
+        booster_params, lgb.Dataset(x, y, weight=weight), num_boost_round=params.max_rounds
+    )
+    assert booster.current_iteration() == params.max_rounds
+    return booster, early_stopping_round(booster, *valid, params.early_stopping_rounds)
+
+
+def best_rounds(model: RiskModel) -> dict[str, int]:
+    return {target: m.best_iteration for target, m in model.targets.items()}
+
+
+def test_log_loss_is_lightgbms():
+    y = np.array([0.0, 1.0, 1.0, 0.0])
+    margin = np.array([-2.0, 0.5, 40.0, -40.0])  # the last two at the clipped extremes
+    p = 1 / (1 + np.exp(-margin))
+    expected = -np.mean([np.log(1 - p[0]), np.log(p[1]), np.log(1 - 1e-15), np.log(1 - 1e-15)])
+    assert log_loss(y, margin) == pytest.approx(expected, rel=1e-12)
+
+
+def test_the_cut_stops_where_lightgbm_stops(small_world_examples, small_world_model):
+    cut = small_world_examples.fit(fit_booster=grow_all_then_cut)
+    assert best_rounds(cut) == best_rounds(small_world_model)
+    assert 0 < best_rounds(cut)[OVERALL] < LightGBMParams().max_rounds
+    population = small_world_examples.x_valid
+    pd.testing.assert_frame_equal(cut.predict(population), small_world_model.predict(population))
+
+
+@pytest.fixture
+def one_worker() -> Iterator[Client]:
+    with (
+        LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        yield client
+
+
+def test_a_one_worker_cluster_grows_the_model_grown_here(
+    small_world_examples, small_world_model, one_worker
+):
+    on_cluster = small_world_examples.fit(fit_booster=DaskBoosterFit(one_worker, 1))
+    assert best_rounds(on_cluster) == best_rounds(small_world_model)
+    population = small_world_examples.x_valid
+    pd.testing.assert_frame_equal(
+        on_cluster.predict(population), small_world_model.predict(population)
+    )
+
+
+def test_two_workers_grow_one_model_that_ranks_alike(
+    small_world_examples, small_world_model, dask_client
+):
+    """Data-parallel boosting draws bins and bags per worker, so the trees differ a little:
+    on this world a single-process model with another seed agrees about as closely."""
+    on_cluster = small_world_examples.fit(fit_booster=DaskBoosterFit(dask_client, 2))
+    assert on_cluster.targets[OVERALL].booster.params["num_machines"] == 2
+    population = small_world_examples.x_valid
+    here = small_world_model.predict(population)["p_any"]
+    there = on_cluster.predict(population)["p_any"]
+    assert here.corr(there, method="spearman") > 0.75
+    top = len(here) // 10
+    shared = set(here.nlargest(top).index) & set(there.nlargest(top).index)
+    assert len(shared) / top > 0.6
