@@ -102,8 +102,10 @@ def fit_fold_model(
     x_valid, l_valid = builder.examples(train_as_of[-1])
     weights = None
     if max_weight is not None:
-        if PROPENSITY not in l_train:
-            raise ValueError("weighted training needs the builder to model propensity")
+        if PROPENSITY not in l_train or l_train[PROPENSITY].isna().any():
+            raise ValueError(
+                "weighted training needs the builder to model propensity on every training date"
+            )
         weights = inverse_propensity_weights(l_train[PROPENSITY].to_numpy(), max_weight)
     specs, neutral = builder.specs, None
     if inspector_adjusted:

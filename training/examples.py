@@ -5,7 +5,9 @@ between folds; the whole population's features are built again when a fold is sc
 so memory stays proportional to the examples, not to dates × workplaces.
 
 With ``propensity`` on, each date's chance of inspection is modelled on that whole
-population while it is at hand, and kept with the labels (``inspection_propensity``).
+population while it is at hand, and kept with the labels (``inspection_propensity``): on
+every date, or only on ``propensity_dates`` when only those need it (the test dates, when
+no model is trained weighted: the fit costs several times the date's features).
 With ``inspector_prior`` set, each example also carries the strictness of the inspector
 who made the visit (:mod:`features.inspector_strictness`), for training only.
 Features are computed, and boosters grown, where ``compute`` says (:mod:`training.compute`).
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Collection
 from datetime import date
 
 import numpy as np
@@ -42,11 +45,13 @@ class ExampleBuilder:
         seed: int = 0,
         inspector_prior: int | None = None,
         compute: Compute = IN_PROCESS,
+        propensity_dates: Collection[date] | None = None,
     ) -> None:
         self.frames = frames
         self.categories = categories
         self.horizon_days = horizon_days
         self.propensity = propensity
+        self.propensity_dates = None if propensity_dates is None else frozenset(propensity_dates)
         self.seed = seed
         self.inspector_prior = inspector_prior
         self.compute = compute
@@ -86,7 +91,7 @@ class ExampleBuilder:
                 labels["inspector_id"], self.frames.inspections, as_of, self.inspector_prior
             )
             examples = examples.assign(**{STRICTNESS: strictness})
-        if self.propensity:
+        if self.propensity and (self.propensity_dates is None or as_of in self.propensity_dates):
             started = time.perf_counter()
             inspected = population.index.isin(labels.index)
             model = fit_propensity(population, inspected, self.specs, self.seed)

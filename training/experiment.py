@@ -244,6 +244,7 @@ def train(
     truth = TruthFiles(truth_folder) if truth_folder else None
     selection, inspectors = config.selection, config.inspectors
     wants_inspectors = inspectors.adjust or inspectors.compare_adjustment
+    weighted = selection.weighting != "none" or selection.compare_weighting
     builder = ExampleBuilder(
         frames,
         categories,
@@ -252,6 +253,8 @@ def train(
         config.seed,
         inspectors.prior_inspections if wants_inspectors else None,
         compute,
+        # unweighted training reads the chance of inspection only where a fold is tested
+        propensity_dates=None if weighted else [fold.test_as_of for fold in folds],
     )
     params = config.model.params(config.seed)
     capacities = tuple(config.capacities)

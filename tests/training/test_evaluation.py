@@ -172,6 +172,28 @@ def test_weighted_training_needs_modelled_propensity(small_world_frames):
         fit_fold_model(builder, FOLD.train_as_of, LightGBMParams(), max_weight=20.0)
 
 
+def test_propensity_only_where_asked_is_the_same_there_and_absent_elsewhere(
+    small_world_frames, weighted_result
+):
+    """Unweighted training needs the chance of inspection only on test dates; the fit there is
+    the one every-date modelling makes, and weighted training refuses the gaps."""
+    everywhere, _ = weighted_result
+    builder = ExampleBuilder(
+        small_world_frames, CATS, 365, propensity=True, propensity_dates=[FOLD.test_as_of]
+    )
+    _, tested = builder.examples(FOLD.test_as_of)
+    _, reference = everywhere.examples(FOLD.test_as_of)
+    pd.testing.assert_series_equal(
+        tested["inspection_propensity"], reference["inspection_propensity"]
+    )
+    for as_of in FOLD.train_as_of:
+        assert "inspection_propensity" not in builder.examples(as_of)[1]
+    with pytest.raises(ValueError, match="every training date"):
+        fit_fold_model(
+            builder, (*FOLD.train_as_of, FOLD.test_as_of), LightGBMParams(), max_weight=20.0
+        )
+
+
 @pytest.fixture(scope="module")
 def adjusted(small_world_frames, small_world: Path):
     builder = ExampleBuilder(small_world_frames, CATS, 365, inspector_prior=30)
