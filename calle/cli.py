@@ -306,6 +306,13 @@ def plan_(
             "selection_probability.",
         ),
     ] = None,
+    model: Annotated[
+        str,
+        typer.Option(
+            "--model",
+            help="Plan from the newest snapshot of this registered model (a campaign's own).",
+        ),
+    ] = "employer-risk",
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
 ) -> None:
     """Build an inspection plan from the latest snapshot and store it (same request, same plan)."""
@@ -337,7 +344,7 @@ def plan_(
     areas = load_office_areas(settings.offices_file)
     engine = open_store(settings)
     try:
-        plan, made = build_plan(engine, request, areas, created_by="cli")
+        plan, made = build_plan(engine, request, areas, created_by="cli", model_name=model)
     except Problem as problem:
         reasons = "; ".join(f"{e.field}: {e.reason}" for e in problem.errors or [])
         raise ValueError(reasons or problem.detail) from None
@@ -352,7 +359,7 @@ def plan_(
     state = "made" if made else "already stored"
     typer.echo(
         f"plan {plan.plan_id} ({state}): {len(plan.visits):,} visits, snapshot "
-        f"{plan.snapshot_id} (model version {plan.model_version}), category {plan.category}, "
+        f"{plan.snapshot_id} ({plan.model_name} version {plan.model_version}), category {plan.category}, "
         f"as of {plan.as_of}, seed {plan.seed}"
     )
     header = ("office", "capacity", "mandatory", "model", "exploration", "shortfall")

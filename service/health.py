@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from service.dependencies import EngineDep, FollowerDep
 from service.problems import Problem, problem_responses
-from service.snapshots import latest_snapshot
+from service.snapshots import SERVED_MODEL, latest_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,7 @@ class Readiness(BaseModel):
                 {
                     "status": "ready",
                     "snapshot_id": "20260101-1a2b3c4d",
+                    "model_name": "employer-risk",
                     "model_version": "7",
                     "as_of": "2026-01-01",
                     "serving_model_version": "8",
@@ -51,6 +52,10 @@ class Readiness(BaseModel):
 
     status: str
     snapshot_id: str = Field(description="The snapshot rankings and employer risk come from.")
+    model_name: str = Field(
+        description="The registered model the service follows: its champion scores and its "
+        "newest snapshot is served (snapshots of other models, e.g. a campaign's, are not)."
+    )
     model_version: str = Field(description="The model version that scored that snapshot.")
     as_of: date = Field(description="The snapshot's as-of date.")
     serving_model_version: str = Field(
@@ -77,12 +82,16 @@ def health() -> Health:
 def ready(engine: EngineDep, follower: FollowerDep) -> Readiness:
     try:
         with engine.connect() as connection:
-            snapshot = latest_snapshot(connection)
+            snapshot = latest_snapshot(connection, SERVED_MODEL)
     except sa.exc.SQLAlchemyError as error:
         log.warning("not ready: the store does not answer: %s", error)
         raise Problem(503, "not-ready", "The store is not reachable.") from None
     if snapshot is None:
-        raise Problem(503, "not-ready", "No score snapshot is stored yet: run `calle score`.")
+        raise Problem(
+            503,
+            "not-ready",
+            f"No score snapshot of {SERVED_MODEL} is stored yet: run `calle score`.",
+        )
     state = follower.state
     if state.served is None:
         why = state.error or "the model is still loading"
@@ -93,6 +102,7 @@ def ready(engine: EngineDep, follower: FollowerDep) -> Readiness:
     return Readiness(
         status="ready",
         snapshot_id=snapshot.snapshot_id,
+        model_name=snapshot.model_name,
         model_version=snapshot.model_version,
         as_of=snapshot.as_of,
         serving_model_version=state.served.version,

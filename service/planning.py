@@ -36,7 +36,7 @@ from service.plan_selection import (
     select,
 )
 from service.problems import FieldError, Problem
-from service.snapshots import SnapshotInfo, latest_snapshot, snapshot_by_id
+from service.snapshots import SERVED_MODEL, SnapshotInfo, latest_snapshot, snapshot_by_id
 from service.timestamps import as_utc
 
 #: The overall target (models.risk_model.OVERALL).
@@ -219,18 +219,26 @@ def _digest(document: dict[str, Any]) -> str:
 
 
 def resolve(
-    connection: sa.Connection, request: PlanRequest, areas: OfficeAreas | None
+    connection: sa.Connection,
+    request: PlanRequest,
+    areas: OfficeAreas | None,
+    model_name: str = SERVED_MODEL,
 ) -> tuple[SnapshotInfo, dict[str, Any]]:
-    """The snapshot and the request with every default filled in (what the id digests)."""
+    """The snapshot (by default the newest of ``model_name``) and the request with every
+    default filled in (what the id digests)."""
     snapshot = (
-        latest_snapshot(connection)
+        latest_snapshot(connection, model_name)
         if request.snapshot_id is None
         else snapshot_by_id(connection, request.snapshot_id)
     )
     if snapshot is None:
         if request.snapshot_id is not None:
             raise _invalid("snapshot_id", "no such snapshot")
-        raise Problem(409, "no-snapshot", "No score snapshot is stored yet: run `calle score`.")
+        raise Problem(
+            409,
+            "no-snapshot",
+            f"No score snapshot of {model_name} is stored yet: run `calle score`.",
+        )
     if request.category not in snapshot.targets:
         raise _invalid(
             "category",
@@ -365,11 +373,16 @@ def _uncovered_mandatory(
 
 
 def build_plan(
-    engine: sa.Engine, request: PlanRequest, areas: OfficeAreas | None, created_by: str
+    engine: sa.Engine,
+    request: PlanRequest,
+    areas: OfficeAreas | None,
+    created_by: str,
+    model_name: str = SERVED_MODEL,
 ) -> tuple[Plan, bool]:
-    """The plan for ``request``, and whether it was made now (False: it was stored already)."""
+    """The plan for ``request`` from ``model_name``'s newest snapshot (unless the request names
+    one), and whether it was made now (False: it was stored already)."""
     with engine.connect() as connection:
-        snapshot, resolved = resolve(connection, request, areas)
+        snapshot, resolved = resolve(connection, request, areas, model_name)
         plan_id = "P" + _digest(resolved)[:15]
         stored = read_plan(connection, plan_id)
         if stored is not None:

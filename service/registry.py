@@ -28,10 +28,11 @@ from service.keys import ApiKey
 from service.model_follower import CHAMPION
 from service.problems import Problem, problem_responses
 from service.roles import Role
+from service.snapshots import SERVED_MODEL
 from training.monitoring import latest_report, realised_hit_rates
 
 #: The name `calle train` registers under (training.config.TrainConfig.registered_model).
-MODEL_NAME = "employer-risk"
+MODEL_NAME = SERVED_MODEL
 #: The overall target, whose metrics are the headline ones.
 OVERALL = "any"
 GATE_PREFIX = "gate."

@@ -1,4 +1,8 @@
-"""Which score snapshot the service answers from: the newest one stored."""
+"""Which score snapshot the service answers from: the newest one of the model it serves.
+
+`calle score --model NAME` stores snapshots of other registered models too (a campaign's, a
+data scientist's own); they never replace the ranking planners see, which comes from the
+newest snapshot of the model the service follows (``service.registry.MODEL_NAME``)."""
 
 from __future__ import annotations
 
@@ -10,6 +14,9 @@ import sqlalchemy as sa
 
 from calle.store import schema
 from service.read_cache import ReadCache
+
+#: The registered model whose champion the service scores with and whose snapshots it serves.
+SERVED_MODEL = "employer-risk"
 
 
 @dataclass(frozen=True)
@@ -43,11 +50,13 @@ def _info(row: sa.Row) -> SnapshotInfo:
     )
 
 
-def latest_snapshot(connection: sa.Connection) -> SnapshotInfo | None:
-    """The most recently created snapshot (ties: the larger id), or None before `calle score`."""
+def latest_snapshot(connection: sa.Connection, model_name: str) -> SnapshotInfo | None:
+    """The most recently created snapshot of ``model_name`` (ties: the larger id), or None
+    before `calle score` has scored with it."""
     table = schema.score_snapshots
     row = connection.execute(
         sa.select(*_COLUMNS)
+        .where(table.c.model_name == model_name)
         .order_by(table.c.created_at.desc(), table.c.snapshot_id.desc())
         .limit(1)
     ).one_or_none()
@@ -61,14 +70,17 @@ def snapshot_by_id(connection: sa.Connection, snapshot_id: str) -> SnapshotInfo 
     return None if row is None else _info(row)
 
 
-def current_snapshot(engine: sa.Engine, cache: ReadCache[SnapshotInfo]) -> SnapshotInfo | None:
-    """The latest snapshot as this worker last read it (within ``CALLE_READ_CACHE_SECONDS``)."""
+def current_snapshot(
+    engine: sa.Engine, cache: ReadCache[SnapshotInfo], model_name: str = SERVED_MODEL
+) -> SnapshotInfo | None:
+    """The latest snapshot of ``model_name`` as this worker last read it (within
+    ``CALLE_READ_CACHE_SECONDS``)."""
 
     def read() -> SnapshotInfo | None:
         with engine.connect() as connection:
-            return latest_snapshot(connection)
+            return latest_snapshot(connection, model_name)
 
-    return cache.get("latest", read)
+    return cache.get(("latest", model_name), read)
 
 
 def stored_snapshot(

@@ -142,14 +142,14 @@ def rankings_stage(settings: Settings) -> dict[str, Any]:
     # imported here: the other stages need none of the service
     from service.rankings import ranking_page
     from service.read_cache import ServiceCaches
-    from service.snapshots import latest_snapshot
+    from service.snapshots import SERVED_MODEL, latest_snapshot
 
     fresh = settings.model_copy(update={"read_cache_seconds": 0, "key_cache_seconds": 0})
     caches = ServiceCaches.from_settings(fresh)
     engine = open_store(settings)
     try:
         with engine.connect() as connection:
-            snapshot = latest_snapshot(connection)
+            snapshot = latest_snapshot(connection, SERVED_MODEL)
         if snapshot is None:
             raise SystemExit("no snapshot to rank from: run the score stage first")
         queries = [{"state": s} for s in settings.region_codes]

@@ -36,7 +36,7 @@ from service.problems import Problem
 from service.rankings import office_area_of, ranking_page
 from service.registry import MODEL_NAME, model_catalogue, run_plot, run_plots
 from service.roles import Role
-from service.snapshots import SnapshotInfo, current_snapshot, latest_snapshot
+from service.snapshots import SERVED_MODEL, SnapshotInfo, current_snapshot, latest_snapshot
 from service.ui.activity import inspection_activity
 from service.ui.exports import plan_workbook
 from service.ui.sessions import COOKIE, UiSession, end_session, find_session, start_session
@@ -301,7 +301,7 @@ def rankings(
 
 def _latest(engine: sa.Engine) -> SnapshotInfo | None:
     with engine.connect() as connection:
-        return latest_snapshot(connection)
+        return latest_snapshot(connection, SERVED_MODEL)
 
 
 def _categories(snapshot: SnapshotInfo | None) -> list[str]:

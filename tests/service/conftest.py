@@ -60,8 +60,10 @@ def store_snapshot(
     targets: tuple[str, ...] = ("any", "safety_health"),
     created_at: datetime | None = None,
     with_reasons: bool = True,
+    model_name: str = "employer-risk",
 ) -> StoredSnapshot:
-    """Score every stored employer: a different, deterministic order per target."""
+    """Score every stored employer: a different, deterministic order per target (another
+    ``model_name``: as a campaign's or a data scientist's own model would)."""
     with engine.begin() as connection:
         directory = {
             row.employer_id: row
@@ -79,7 +81,7 @@ def store_snapshot(
         connection.execute(
             schema.score_snapshots.insert().values(
                 snapshot_id=snapshot_id,
-                model_name="employer-risk",
+                model_name=model_name,
                 model_version="3",
                 as_of=date(2026, 1, 1),
                 created_at=created_at or datetime.now(UTC),

@@ -21,6 +21,7 @@ def test_ready_names_the_snapshot_and_the_model_it_serves(serving_client: TestCl
     assert response.json() == {
         "status": "ready",
         "snapshot_id": snapshot.snapshot_id,
+        "model_name": "employer-risk",
         "model_version": "3",
         "as_of": "2026-01-01",
         "serving_model_version": "1",
