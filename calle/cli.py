@@ -359,8 +359,8 @@ def plan_(
     state = "made" if made else "already stored"
     typer.echo(
         f"plan {plan.plan_id} ({state}): {len(plan.visits):,} visits, snapshot "
-        f"{plan.snapshot_id} ({plan.model_name} version {plan.model_version}), category {plan.category}, "
-        f"as of {plan.as_of}, seed {plan.seed}"
+        f"{plan.snapshot_id} ({plan.model_name} version {plan.model_version}), "
+        f"category {plan.category}, as of {plan.as_of}, seed {plan.seed}"
     )
     header = ("office", "capacity", "mandatory", "model", "exploration", "shortfall")
     rows = [header] + [(o.office, *(str(getattr(o, k)) for k in header[1:])) for o in plan.offices]
