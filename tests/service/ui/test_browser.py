@@ -20,11 +20,12 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from calle.settings import Settings
@@ -135,10 +136,23 @@ def browser(downloads: Path) -> Iterator[WebDriver]:
 
 
 def _click(driver: WebDriver, by: str, value: str) -> None:
-    """Click what loads a new page, and wait until the old one is gone."""
-    page = driver.find_element(By.TAG_NAME, "html")
-    driver.find_element(by, value).click()
-    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(page))
+    _click_element(driver, driver.find_element(by, value))
+
+
+def _click_element(driver: WebDriver, element: WebElement) -> None:
+    """Click what loads a new page, and wait until the new one has loaded.
+
+    The old page is marked on its ``window``; a freshly loaded page has no mark. (Waiting
+    for the old ``<html>`` to go stale races with Chromium discarding its node: the check
+    itself can fail with "Node with given id does not belong to the document".)
+    """
+    driver.execute_script("window.__calle_old_page = true")
+    element.click()
+    WebDriverWait(driver, 15, ignored_exceptions=(WebDriverException,)).until(
+        lambda d: d.execute_script(
+            "return window.__calle_old_page === undefined && document.readyState === 'complete'"
+        )
+    )
 
 
 def _shot(driver: WebDriver, name: str) -> None:
@@ -180,9 +194,7 @@ def test_a_planner_goes_from_sign_in_to_an_exported_plan(service, browser, downl
 
     first = rows[0]
     employer_id = first.get_attribute("data-employer")
-    page = browser.find_element(By.TAG_NAME, "html")
-    first.find_element(By.TAG_NAME, "a").click()
-    WebDriverWait(browser, 15).until(expected_conditions.staleness_of(page))
+    _click_element(browser, first.find_element(By.TAG_NAME, "a"))
     assert browser.current_url.endswith(f"/ui/employers/{employer_id}")
     name = next(e["name"] for e in EMPLOYERS if e["employer_id"] == employer_id)
     assert browser.find_element(By.ID, "employer-name").text == name
