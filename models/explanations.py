@@ -284,10 +284,56 @@ _UNRECORDED: dict[str, tuple[str, str]] = {
 }
 
 
+#: What a sentence that starts with a count of one says instead of its plural: the first
+#: plural in the sentence is the counted noun (phrases, as Spanish adjectives agree with it).
+_SINGULAR: dict[str, tuple[tuple[str, str], ...]] = {
+    "es": (
+        ("inspecciones aleatorias", "inspección aleatoria"),
+        ("planes de remediación abiertos", "plan de remediación abierto"),
+        ("planes", "plan"),
+        ("violaciones", "violación"),
+        ("inspecciones", "inspección"),
+        ("denuncias", "denuncia"),
+        ("casos", "caso"),
+        ("trabajadores", "trabajador"),
+        ("años", "año"),
+    ),
+    "en": (
+        ("violations", "violation"),
+        ("inspections", "inspection"),
+        ("complaints", "complaint"),
+        ("plans", "plan"),
+        ("cases", "case"),
+        ("workers", "worker"),
+        ("years", "year"),
+    ),
+}
+
+
+def _singular(text: str, lang: str) -> str:
+    """A count of one takes the singular: "1 violación de …", not "1 violaciones de …"."""
+    if not text.startswith("1 "):
+        return text
+    words = f" {text} "
+    found = [
+        (words.find(f" {plural} "), -len(plural), plural, singular)
+        for plural, singular in _SINGULAR[lang]
+        if f" {plural} " in words
+    ]
+    if not found:
+        return text
+    at, _, plural, singular = min(found)  # the counted noun is the first plural, longest phrase
+    return (words[:at] + f" {singular} " + words[at + len(plural) + 2 :]).strip()
+
+
 def sentence(reason: Reason, lang: str = "es") -> str:
     """The reason in plain words, in ``lang`` ("es" or "en")."""
     if lang not in LANGUAGES:
         raise ValueError(f"language must be one of {LANGUAGES}, not {lang!r}")
+    return _singular(_plural_sentence(reason, lang), lang)
+
+
+def _plural_sentence(reason: Reason, lang: str) -> str:
     name, value = reason.feature, reason.value
     if value is None and (name in _UNRECORDED or name.startswith("attr_")):
         attribute = name.removeprefix("attr_")

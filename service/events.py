@@ -248,10 +248,11 @@ def _rejection(check: RecordCheck) -> Problem:
     if reason == "duplicate_conflict":
         key = " + ".join(check.table.key)
         differing = ", ".join(check.differing) or "content"
+        article = "An" if noun[0] in "aeiou" else "A"
         return Problem(
             409,
             "conflict",
-            f"A {noun} with this {key} is stored with a different {differing}; a stored "
+            f"{article} {noun} with this {key} is stored with a different {differing}; a stored "
             "record is never changed. Same body again: 200.",
             errors=[
                 FieldError(location="body", field=name, reason=reason) for name in check.differing

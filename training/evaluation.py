@@ -241,7 +241,7 @@ def evaluate_fold(
     population, test_labels = builder.population_and_labels(fold.test_as_of)
     ids = population.index.to_numpy().astype(str)
     predicted = {name: m.predict(population) for name, m in models.items()}
-    truth = truth_files.at(fold.test_as_of) if truth_files else None
+    truth = truth_files.for_fold(fold.test_as_of) if truth_files else None
     rows: list[dict[str, object]] = []
     curves: dict[tuple[str, str], np.ndarray] = {}
     for target in [OVERALL, *builder.categories]:

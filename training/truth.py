@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
+
+log = logging.getLogger(__name__)
 
 
 class TruthFiles:
@@ -30,6 +33,21 @@ class TruthFiles:
                     frame = pd.read_csv(path, dtype={"employer_id": str})
                 return frame.set_index("employer_id")
         return None
+
+    def for_fold(self, as_of: date) -> pd.DataFrame | None:
+        """Like ``at``, but a missing date is said: without it the oracle row silently goes."""
+        truth = self.at(as_of)
+        if truth is None:
+            written = ", ".join(d.isoformat() for d in self.dates()) or "none"
+            log.warning(
+                "no true risk in %s as of %s (written as of %s): this fold has no oracle; "
+                "set [temporal] last_day so the test dates fall on those (events posted "
+                "after the world's last day move them)",
+                self.folder,
+                as_of,
+                written,
+            )
+        return truth
 
     def _files(self) -> list[Path]:
         return [p for p in self.folder.glob("risk_*") if p.suffix in (".csv", ".parquet")]

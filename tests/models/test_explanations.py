@@ -32,8 +32,8 @@ CATS = list(MEXICO_CATEGORIES)
         (
             "complaints_via_union_petition_1y",
             1.0,
-            "1 denuncias por petición sindical en el último año",
-            "1 complaints by union petition in the last year",
+            "1 denuncia por petición sindical en el último año",
+            "1 complaint by union petition in the last year",
         ),
         (
             "days_since_violation",
@@ -56,8 +56,8 @@ CATS = list(MEXICO_CATEGORIES)
         (
             "rrm_ever",
             1.0,
-            "1 casos del Mecanismo Laboral de Respuesta Rápida",
-            "1 USMCA Rapid Response cases",
+            "1 caso del Mecanismo Laboral de Respuesta Rápida",
+            "1 USMCA Rapid Response case",
         ),
         (
             "sanctions_1y",
@@ -78,6 +78,24 @@ def test_every_catalogued_feature_has_its_own_sentence():
     for spec in feature_specs(CATS, {}):
         text = sentence(Reason(spec.name, 0.1, 2.0), "es")
         assert spec.name not in text, f"{spec.name} falls back to its raw name: {text}"
+
+
+PLURALS = {
+    "es": {"violaciones", "inspecciones", "denuncias", "casos", "planes", "trabajadores", "años"},
+    "en": {"violations", "inspections", "complaints", "cases", "plans", "workers", "years"},
+}
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_a_count_of_one_is_said_in_the_singular(lang):
+    """Said "1 violaciones", a reason reads as a bug to an inspector (a newcomer found it)."""
+    for spec in feature_specs(CATS, {}):
+        one = sentence(Reason(spec.name, 0.1, 1.0), lang)
+        if not one.startswith("1 "):
+            continue
+        two = sentence(Reason(spec.name, 0.1, 2.0), lang)
+        plurals = [len([w for w in t.split() if w in PLURALS[lang]]) for t in (one, two)]
+        assert plurals[0] == plurals[1] - 1, (one, two)  # the counted noun, and only it
 
 
 @pytest.mark.parametrize("lang", ["es", "en"])

@@ -93,6 +93,8 @@ def test_new_is_201_same_again_200_different_409(
     assert conflict["errors"] == [
         {"location": "body", "field": name, "reason": "duplicate_conflict"} for name in changed
     ]
+    noun = {"inspections": "An inspection", "findings": "A finding", "complaints": "A complaint"}
+    assert conflict["detail"].startswith(f"{noun[table]} with this ")
     assert len(stored(engine, table)) == 1
 
 
