@@ -14,6 +14,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from features.string_membership import is_in
+
 DATE_COLUMNS: dict[str, tuple[str, ...]] = {
     "employers": ("registered_on",),
     "inspections": ("date",),
@@ -79,11 +81,13 @@ class ContractFrames:
             self.employers["registered_on"].isna() | (self.employers["registered_on"] < cutoff)
         ]
         inspections = self.inspections[self.inspections["date"] < cutoff]
-        findings = self.findings[self.findings["inspection_id"].isin(inspections["inspection_id"])]
+        inspected = is_in(self.findings["inspection_id"], inspections["inspection_id"])
+        findings = self.findings[inspected]
         complaints = self.complaints[self.complaints["date"] < cutoff]
         remediations = self.remediations[self.remediations["opened_on"] < cutoff].copy()
         remediations.loc[remediations["closed_on"] >= cutoff, "closed_on"] = pd.NaT
-        attributes = self.attributes[self.attributes["employer_id"].isin(employers["employer_id"])]
+        existing = is_in(self.attributes["employer_id"], employers["employer_id"])
+        attributes = self.attributes[existing]
         return ContractFrames(
             employers=employers,
             inspections=inspections,

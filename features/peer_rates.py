@@ -15,6 +15,7 @@ import pandas as pd
 
 from features.catalogue import FeatureSpec
 from features.frames import ContractFrames
+from features.string_membership import is_in
 
 FAMILY = "peer_rates"
 PRIOR_INSPECTIONS = 20.0
@@ -130,7 +131,7 @@ def peer_rate_counts(
     """The cell counts of ``frames`` (already cut as of the date); ``attributes`` is the
     output of ``attribute_features`` for the same employers."""
     insp = frames.inspections
-    insp = insp[insp["employer_id"].isin(attributes.index)]
+    insp = insp[is_in(insp["employer_id"], attributes.index)]
     at_insp = attributes.loc[insp["employer_id"].to_numpy()]
     cells: dict[str, tuple[tuple[str, ...], pd.DataFrame]] = {}
     for cell, keys in CELLS.items():

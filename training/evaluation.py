@@ -21,7 +21,7 @@ import pandas as pd
 
 from features.inspector_strictness import NEUTRAL
 from features.inspector_strictness import SPEC as STRICTNESS_SPEC
-from models.baselines import baseline_scorers
+from models.baselines import LogisticDesign, LogisticRegressionOnDesign, rule_baselines
 from models.inspection_propensity import inverse_propensity_weights
 from models.risk_model import OVERALL, LightGBMParams, RiskModel, fit_risk_model
 from training.config import FairnessSection, InspectorSection, SelectionSection
@@ -168,6 +168,7 @@ def _target_metrics(
     probabilistic: bool,
     random_origin: np.ndarray | None = None,
     propensity: np.ndarray | None = None,
+    labelled_at: np.ndarray | None = None,
 ) -> dict[str, float]:
     """Metrics of one ranking of the population, judged on the labelled workplaces.
 
@@ -176,13 +177,16 @@ def _target_metrics(
     judged on the workplaces earlier rankings chose: selective labels); precision at
     capacity is also estimated from them alone (``random_precision_at_*``). ``propensity``,
     each labelled workplace's modelled chance of inspection, gives the inverse-weighted
-    (Hájek) estimate ``weighted_precision_at_*``.
+    (Hájek) estimate ``weighted_precision_at_*``. ``labelled_at``: the labelled workplaces'
+    positions in ``ids``, when the caller has them (looking them up is most of the cost of
+    these metrics at a million workplaces).
     """
-    position = pd.Series(np.arange(len(ids)), index=ids)
+    if labelled_at is None:
+        labelled_at = pd.Series(np.arange(len(ids)), index=ids).loc[labelled.index].to_numpy()
     order = ranking_order(scores, ids)
     rank = np.empty(len(ids), np.int64)
     rank[order] = np.arange(len(ids))
-    labelled_rank = rank[position.loc[labelled.index].to_numpy()]
+    labelled_rank = rank[labelled_at]
     y = labelled.to_numpy(np.float64)
     base_rate = float(y.mean()) if len(y) else float("nan")
     out: dict[str, float] = {"base_rate": base_rate, "labelled": float(len(y))}
@@ -209,7 +213,7 @@ def _target_metrics(
         if truth is not None:
             out[f"oracle_efficiency_at_{name}"] = oracle_efficiency(truth, scores, ids, k)
             out[f"true_precision_at_{name}"] = float(truth[order[:k]].mean())
-    labelled_scores = scores[position.loc[labelled.index].to_numpy()]
+    labelled_scores = scores[labelled_at]
     out["roc_auc"] = roc_auc(y, labelled_scores)
     out["average_precision"] = average_precision(y, labelled_scores)
     if probabilistic:
@@ -240,13 +244,19 @@ def evaluate_fold(
     x_train, l_train = builder.stacked(fold.train_as_of)
     population, test_labels = builder.population_and_labels(fold.test_as_of)
     ids = population.index.to_numpy().astype(str)
+    id_index = pd.Index(ids)
     predicted = {name: m.predict(population) for name, m in models.items()}
     truth = truth_files.for_fold(fold.test_as_of) if truth_files else None
+    design = LogisticDesign(builder.specs).fit(x_train)
+    train_design, population_design = design.transform(x_train), design.transform(population)
     rows: list[dict[str, object]] = []
     curves: dict[tuple[str, str], np.ndarray] = {}
     for target in [OVERALL, *builder.categories]:
         column = label_column(None if target == OVERALL else target)
         labelled = test_labels[column].dropna()
+        labelled_at = id_index.get_indexer(labelled.index.astype(str))
+        if (labelled_at < 0).any():
+            raise ValueError(f"fold {fold.test_as_of}: labelled workplaces outside the population")
         random_origin = (test_labels.loc[labelled.index, "origin"] == "random").to_numpy()
         propensity = (
             test_labels.loc[labelled.index, PROPENSITY].to_numpy()
@@ -258,12 +268,12 @@ def evaluate_fold(
         if truth is not None:
             target_truth = truth[f"p_{target}"].reindex(population.index).fillna(0).to_numpy()
         scorers = {name: p[f"p_{target}"].to_numpy() for name, p in predicted.items()}
-        for baseline in baseline_scorers(builder.specs, target, seed):
-            y_train = l_train.loc[known_train, column].to_numpy()
-            if y_train.min() == y_train.max():
-                continue  # one class only: a logistic fit is meaningless
-            baseline.fit(x_train[known_train], y_train)
+        for baseline in rule_baselines(target, seed):
             scorers[baseline.name] = baseline.score(population)
+        y_train = l_train.loc[known_train, column].to_numpy()
+        if y_train.min() < y_train.max():  # one class only: a logistic fit is meaningless
+            logistic = LogisticRegressionOnDesign(seed).fit(train_design[known_train], y_train)
+            scorers[logistic.name] = logistic.score(population_design)
         if target_truth is not None:
             scorers[ORACLE] = target_truth
         for name, scores in scorers.items():
@@ -276,6 +286,7 @@ def evaluate_fold(
                 name in PROBABILISTIC,
                 random_origin,
                 propensity,
+                labelled_at,
             )
             rows += [
                 {

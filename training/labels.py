@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from features.frames import ContractFrames
+from features.string_membership import is_in
 
 LABEL = "label"
 
@@ -36,7 +37,7 @@ def label_examples(
     population = frames.employers.loc[existed, "employer_id"]
     insp = frames.inspections
     window = insp[
-        (insp["date"] >= start) & (insp["date"] < end) & insp["employer_id"].isin(population)
+        (insp["date"] >= start) & (insp["date"] < end) & is_in(insp["employer_id"], population)
     ]
     first = window.sort_values(["employer_id", "date", "inspection_id"]).drop_duplicates(
         "employer_id", keep="first"
@@ -52,7 +53,7 @@ def label_examples(
         },
         index=pd.Index(first["employer_id"].astype(str).to_numpy(), name="employer_id"),
     )
-    found = frames.findings[frames.findings["inspection_id"].isin(examples["inspection_id"])]
+    found = frames.findings[is_in(frames.findings["inspection_id"], examples["inspection_id"])]
     by_category = found.pivot_table(
         index="inspection_id", columns="category", values="violation", aggfunc="max"
     )

@@ -17,10 +17,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from calle.store.schema import remediation_key
 from features.contract_import.cells import CheckedTable
+from features.string_membership import is_in
 
 KEY_SEPARATOR = remediation_key("", "", None)[0]
 
@@ -43,13 +43,6 @@ def _canonical_text(values: pd.Series) -> pd.Series:
     # Arrow prints numbers the same way for the file's and the store's float64 values.
     text = pa.array(values, from_pandas=True).cast(pa.string()).fill_null("\x00")
     return pd.Series(text.to_numpy(zero_copy_only=False), index=values.index, dtype=object)
-
-
-def is_in(values: pd.Series, known: pd.Index | pd.Series) -> np.ndarray:
-    """``values.isin(known)`` through Arrow: pandas builds large string value sets in Python."""
-    value_set = pa.array(np.asarray(known, dtype=object), type=pa.string(), from_pandas=True)
-    found = pc.is_in(pa.array(values, type=pa.string(), from_pandas=True), value_set=value_set)
-    return found.to_numpy(zero_copy_only=False).astype(bool)
 
 
 def content_columns(checked: CheckedTable) -> list[str]:

@@ -10,7 +10,14 @@ import pytest
 
 from calle.settings import MEXICO_CATEGORIES
 from features.matrix import attribute_kinds_of, feature_specs
-from models.baselines import BusinessAsUsualScorer, RandomScorer, baseline_scorers
+from models import baselines
+from models.baselines import (
+    BusinessAsUsualScorer,
+    LogisticDesign,
+    LogisticScorer,
+    RandomScorer,
+    baseline_scorers,
+)
 from models.risk_model import RiskModel
 from tests.models.conftest import SCORE, TRAIN, _examples, _fit
 
@@ -87,6 +94,32 @@ def test_random_baseline_is_reproducible_and_seeded(population: pd.DataFrame):
     a, b = RandomScorer(1).score(population), RandomScorer(1).score(population)
     assert np.array_equal(a, b)
     assert not np.array_equal(a, RandomScorer(2).score(population))
+
+
+def test_the_lottery_is_uniform_on_the_unit_interval(population: pd.DataFrame):
+    draws = RandomScorer(0).score(population)
+    assert ((draws >= 0) & (draws < 1)).all()
+    assert abs(draws.mean() - 0.5) < 0.05 and len(np.unique(draws)) == len(draws)
+
+
+def test_the_logistic_baseline_scores_levels_it_never_saw(small_world_frames, population):
+    x, labels = _examples(small_world_frames, TRAIN)
+    specs = feature_specs(CATS, attribute_kinds_of(small_world_frames))
+    scorer = LogisticScorer(specs).fit(x, labels["label"].to_numpy())
+    unseen = population.assign(sector2="zz", size_band=None)
+    scores = scorer.score(unseen)
+    assert np.isfinite(scores).all()
+    assert not np.allclose(scores, scorer.score(population)), "levels change the scores"
+
+
+def test_the_logistic_design_is_the_same_built_in_blocks(
+    small_world_frames, population, monkeypatch
+):
+    x, _ = _examples(small_world_frames, TRAIN)
+    design = LogisticDesign(feature_specs(CATS, attribute_kinds_of(small_world_frames))).fit(x)
+    whole = design.transform(population)
+    monkeypatch.setattr(baselines, "BLOCK_ROWS", 333)
+    np.testing.assert_array_equal(design.transform(population), whole)
 
 
 def test_every_baseline_scores_every_workplace(small_world_frames, population):
