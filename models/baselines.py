@@ -113,6 +113,11 @@ class LogisticDesign:
         return out
 
     def fit(self, features: pd.DataFrame) -> LogisticDesign:
+        self.fit_transform(features)
+        return self
+
+    def fit_transform(self, features: pd.DataFrame) -> np.ndarray:
+        """Fit on ``features`` and return their design matrix (fitting builds it anyway)."""
         self.levels = {
             name: pd.Index(features[name].astype("string").fillna("?").unique(), dtype=object)
             for name in self.categorical
@@ -132,8 +137,7 @@ class LogisticDesign:
             [("numeric", numeric, self.numeric), ("categorical", categorical, self.categorical)],
             sparse_threshold=0.0,  # dense, whatever a block's density: blocks must agree
         )
-        self.prepare.fit(self._frame(features))
-        return self
+        return self.prepare.fit_transform(self._frame(features))
 
     def transform(self, features: pd.DataFrame) -> np.ndarray:
         """The design matrix, built a block of rows at a time: the imputer, arcsinh, scaler
@@ -179,7 +183,7 @@ class LogisticScorer:
         self.regression = LogisticRegressionOnDesign(seed)
 
     def fit(self, features: pd.DataFrame, y: np.ndarray) -> LogisticScorer:
-        self.regression.fit(self.design.fit(features).transform(features), y)
+        self.regression.fit(self.design.fit_transform(features), y)
         return self
 
     def score(self, features: pd.DataFrame) -> np.ndarray:

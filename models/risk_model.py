@@ -50,6 +50,7 @@ class LightGBMParams:
     bagging_fraction: float = 0.8
     lambda_l2: float = 1.0
     cat_smooth: float = 20.0
+    monotone_method: str = "intermediate"
     seed: int = 0
     threads: int = 2
     excluded_features: tuple[str, ...] = DEFAULT_EXCLUDED
@@ -68,7 +69,7 @@ class LightGBMParams:
             "lambda_l2": self.lambda_l2,
             "cat_smooth": self.cat_smooth,
             "monotone_constraints": monotone,
-            "monotone_constraints_method": "advanced",
+            "monotone_constraints_method": self.monotone_method,
             "seed": self.seed,
             "deterministic": True,
             "force_row_wise": True,

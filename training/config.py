@@ -57,6 +57,11 @@ class ModelSection(_Strict):
     bagging_fraction: float = Field(0.8, gt=0, le=1)
     lambda_l2: float = Field(1.0, ge=0)
     cat_smooth: float = Field(20.0, ge=0)
+    monotone_method: Literal["basic", "intermediate", "advanced"] = Field(
+        "intermediate",
+        description="How LightGBM enforces the monotone constraints: `advanced` is the least "
+        "restrictive and the slowest (1.5x per round at 100k workplaces).",
+    )
     excluded_features: list[str] = Field(
         default_factory=lambda: list(DEFAULT_EXCLUDED),
         description="Features the risk model does not use (they stay in the catalogue).",

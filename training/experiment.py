@@ -284,7 +284,7 @@ def train(
     )
     ship_as_of: date = last.test_label_end
     shipped_population = builder.population(ship_as_of)
-    reference = reference_profile(final, shipped_population, ship_as_of)
+    reference = reference_profile(final, shipped_population, ship_as_of, config.seed)
     sample = shipped_population.head(5)
     del shipped_population
     example = as_records(sample)

@@ -34,21 +34,34 @@ log = logging.getLogger(__name__)
 
 #: The run artifact holding the shipped population's profile.
 REFERENCE_ARTIFACT = "monitoring_reference.json"
+#: Most workplaces the reference profile is taken on (a random sample of them).
+REFERENCE_ROWS = 200_000
 #: Fewest inspections for a hit rate to be judged.
 MIN_INSPECTIONS = 30
 #: Ids per ``IN (...)`` list: far below every engine's bound-parameter limit.
 _CHUNK = 5_000
 
 
-def reference_profile(model: RiskModel, population: pd.DataFrame, as_of: date) -> dict:
-    """What the model's inputs and scores looked like on the population it was shipped for."""
+def reference_profile(
+    model: RiskModel, population: pd.DataFrame, as_of: date, seed: int = 0
+) -> dict:
+    """What the model's inputs and scores looked like on the population it was shipped for.
+
+    Profiled on a random sample of at most ``REFERENCE_ROWS`` workplaces: decile shares
+    from 200,000 are within a few thousandths of everyone's, and scoring a national
+    population only for this took half a minute at 1M.
+    """
     fixed = getattr(model, "neutral", {})  # the same for everyone: nothing to drift
     columns = [c for c in model.encoder.columns if c not in fixed]
-    scores = model.predict(population)
+    profiled = population
+    if len(population) > REFERENCE_ROWS:
+        profiled = population.sample(REFERENCE_ROWS, random_state=seed)
+    scores = model.predict(profiled)
     return {
         "as_of": as_of.isoformat(),
         "employers": len(population),
-        "features": profile_frame(population[columns], model.encoder.categorical),
+        "profiled": len(profiled),
+        "features": profile_frame(profiled[columns], model.encoder.categorical),
         "scores": profile_frame(scores.rename(columns=lambda c: c.removeprefix("p_")), []),
         "mean_probability": {c.removeprefix("p_"): float(scores[c].mean()) for c in scores.columns},
     }

@@ -116,7 +116,8 @@ def test_the_logistic_design_is_the_same_built_in_blocks(
     small_world_frames, population, monkeypatch
 ):
     x, _ = _examples(small_world_frames, TRAIN)
-    design = LogisticDesign(feature_specs(CATS, attribute_kinds_of(small_world_frames))).fit(x)
+    design = LogisticDesign(feature_specs(CATS, attribute_kinds_of(small_world_frames)))
+    np.testing.assert_array_equal(design.fit_transform(x), design.transform(x))
     whole = design.transform(population)
     monkeypatch.setattr(baselines, "BLOCK_ROWS", 333)
     np.testing.assert_array_equal(design.transform(population), whole)

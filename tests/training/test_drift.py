@@ -8,6 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from features.matrix import feature_matrix
+from tests.models.conftest import CATS, SCORE, _fit
+from training import monitoring
 from training.drift import (
     categorical_profile,
     numeric_profile,
@@ -90,3 +93,16 @@ def test_a_hit_rate_is_judged_in_standard_errors():
     assert off.status == "off" and off.z == pytest.approx(6.0)
     assert _judge("any", np.ones(5), np.full(5, 0.5), 3).status == "too few"
     assert _judge("any", np.empty(0), np.empty(0), 3).status == "no inspections yet"
+
+
+def test_a_sampled_reference_finds_the_whole_population_stable(small_world_frames, monkeypatch):
+    model = _fit(small_world_frames)
+    population = feature_matrix(small_world_frames, SCORE, CATS)
+    monkeypatch.setattr(monitoring, "REFERENCE_ROWS", len(population) // 3)
+    reference = monitoring.reference_profile(model, population, SCORE)
+    assert reference["employers"] == len(population)
+    assert reference["profiled"] == len(population) // 3
+    report = drift_report(reference, population, model.predict(population), SCORE, 0.25)
+    assert max(f["psi"] for f in report["features"]) < 0.05, report["features"][0]
+    assert max(s["psi"] for s in report["scores"]) < 0.05
+    assert not report["warnings"]

@@ -7,8 +7,10 @@ from training.metrics import (
     calibration_table,
     capacity_k,
     expected_calibration_error,
+    id_ranks,
     lift_at_k,
     oracle_efficiency,
+    oracle_efficiency_of_orders,
     precision_at_k,
     ranking_order,
     recall_at_k,
@@ -23,6 +25,13 @@ S = np.array([0.9, 0.5, 0.5, 0.1, 0.7])
 def test_ranking_breaks_ties_by_employer_id():
     # 0.9 E5, 0.7 E4, then the 0.5 tie: E1 before E3, then 0.1 E2
     assert list(IDS[ranking_order(S, IDS)]) == ["E5", "E4", "E1", "E3", "E2"]
+
+
+def test_id_ranks_break_ties_exactly_as_the_ids():
+    ids = np.array(["E10", "E9", "E2", "E100", "E1"])
+    scores = np.array([0.5, 0.5, 0.5, 0.9, 0.5])
+    assert list(ranking_order(scores, id_ranks(ids))) == list(ranking_order(scores, ids))
+    assert list(ids[ranking_order(scores, id_ranks(ids))]) == ["E100", "E1", "E10", "E2", "E9"]
 
 
 def test_precision_recall_and_lift_at_k():
@@ -65,3 +74,5 @@ def test_oracle_efficiency():
     assert oracle_efficiency(truth, truth, IDS, 2) == 1.0
     # picks E4 (0.8) and E5 (0.9) -> perfect; picks E2 (0.2) and E1 (0.1) -> 0.15/0.85
     assert oracle_efficiency(truth, -truth, IDS, 2) == pytest.approx(0.15 / 0.85)
+    orders = ranking_order(-truth, IDS), ranking_order(truth, IDS)
+    assert oracle_efficiency_of_orders(truth, *orders, 2) == pytest.approx(0.15 / 0.85)
