@@ -70,6 +70,22 @@ class ContractFrames:
             digest.update(pd.util.hash_pandas_object(ordered, index=False).to_numpy().tobytes())
         return digest.hexdigest()[:16]
 
+    def of_employers(self, employer_ids: pd.Index | pd.Series) -> ContractFrames:
+        """Every record of the workplaces ``employer_ids``, and nothing of anyone else (what
+        :func:`features.store_frames.load_frames_for` reads from a store, from memory)."""
+        employers = self.employers[is_in(self.employers["employer_id"], employer_ids)]
+        inspections = self.inspections[is_in(self.inspections["employer_id"], employer_ids)]
+        return ContractFrames(
+            employers=employers,
+            inspections=inspections,
+            findings=self.findings[
+                is_in(self.findings["inspection_id"], inspections["inspection_id"])
+            ],
+            complaints=self.complaints[is_in(self.complaints["employer_id"], employer_ids)],
+            remediations=self.remediations[is_in(self.remediations["employer_id"], employer_ids)],
+            attributes=self.attributes[is_in(self.attributes["employer_id"], employer_ids)],
+        )
+
     def as_of(self, as_of: date) -> ContractFrames:
         """What was known at the start of ``as_of``: nothing dated on or after it.
 

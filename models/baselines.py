@@ -86,6 +86,12 @@ class CellRateScorer:
         return features[self.column].to_numpy(np.float64)
 
 
+def _median(present: np.ndarray) -> float:
+    """A column's median over its present values (0 if none): the imputer's ``"median"``,
+    without the masked arrays that made it a tenth of a fold's evaluation at 1M."""
+    return float(np.median(present)) if len(present) else 0.0
+
+
 class LogisticDesign:
     """The logistic regression's inputs: impute, scale, one-hot the frequent levels.
 
@@ -123,7 +129,7 @@ class LogisticDesign:
             for name in self.categorical
         }
         numeric = make_pipeline(
-            SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
+            SimpleImputer(strategy=_median, add_indicator=True, keep_empty_features=True),
             FunctionTransformer(np.arcsinh),  # counts and amounts are heavy-tailed
             StandardScaler(),
         )
