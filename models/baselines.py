@@ -118,10 +118,6 @@ class LogisticDesign:
             out[name] = self._codes(features, name)
         return out
 
-    def fit(self, features: pd.DataFrame) -> LogisticDesign:
-        self.fit_transform(features)
-        return self
-
     def fit_transform(self, features: pd.DataFrame) -> np.ndarray:
         """Fit on ``features`` and return their design matrix (fitting builds it anyway)."""
         self.levels = {

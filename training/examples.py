@@ -90,6 +90,7 @@ class ExampleBuilder:
         the same rows, at a fraction of the cost (a tenth of the workplaces are inspected).
         """
         if as_of not in self._examples:
+            # on a cluster the workers build whole slices of the store: the population
             if self._models_propensity(as_of) or not isinstance(self.compute, InProcess):
                 self.population_and_labels(as_of)
             else:
