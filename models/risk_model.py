@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from typing import Protocol
 
 import lightgbm as lgb
 import numpy as np
@@ -32,6 +33,12 @@ OVERALL = "any"
 DEFAULT_EXCLUDED = ("latitude", "longitude", "municipality", "state", "sector3", "sector4")
 #: Fewer positive (or negative) training examples than this: the target gets a base rate.
 MIN_CLASS_EXAMPLES = 20
+
+
+class CompiledMargin(Protocol):
+    """What :class:`models.compiled_forest.CompiledBooster` offers a target model."""
+
+    def margin(self, encoded: np.ndarray, threads: int | None = None) -> np.ndarray: ...
 
 
 def probability_column(target: str) -> str:
@@ -87,12 +94,20 @@ class TargetModel:
     best_iteration: int
     train_examples: int
     train_positive_rate: float
+    #: The booster compiled to machine code (models.compiled_forest), set by whoever serves
+    #: or scores with this model; never pickled (it is machine code for this process).
+    compiled: CompiledMargin | None = field(default=None, repr=False, compare=False)
+
+    def __getstate__(self) -> dict[str, object]:
+        return {**self.__dict__, "compiled": None}
 
     def margin(self, encoded: pd.DataFrame | np.ndarray, threads: int | None = None) -> np.ndarray:
         """Raw scores of :meth:`FeatureEncoder.transform`'s frame or ``matrix``'s array, on
         ``threads`` threads (default: the training's)."""
         if self.booster is None:
             return np.zeros(len(encoded))
+        if self.compiled is not None and isinstance(encoded, np.ndarray):
+            return self.compiled.margin(encoded, threads)
         options = {} if threads is None else {"num_threads": threads}
         return self.booster.predict(
             encoded, num_iteration=self.best_iteration, raw_score=True, **options

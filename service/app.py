@@ -18,7 +18,7 @@ from calle.offices import load_office_areas
 from calle.settings import Settings
 from calle.store import open_store
 from service import audit, employers, events, health, metrics, plans, rankings, registry, score
-from service.model_follower import ModelFollower
+from service.model_follower import ModelFollower, compiling_loader
 from service.peer_rate_cache import PeerRateCache
 from service.problems import install_handlers
 from service.read_cache import ServiceCaches
@@ -36,7 +36,10 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine = open_store(settings)
         follower = ModelFollower(
-            settings.tracking_uri, registry.MODEL_NAME, settings.model_poll_seconds
+            settings.tracking_uri,
+            registry.MODEL_NAME,
+            settings.model_poll_seconds,
+            compiling_loader(settings.compiled_trees_dir if settings.compiled_trees else None),
         )
         app.state.model_follower = follower
         follower.start()

@@ -21,6 +21,7 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 from sqlalchemy.engine import make_url
 
+from models.compiled_forest import compiled_if_possible
 from models.packaging import load_version
 from models.risk_model import RiskModel
 
@@ -51,6 +52,18 @@ class FollowerState:
 
 
 Loader = Callable[[str, str, str], RiskModel]
+
+
+def compiling_loader(cache_dir: Path | None) -> Loader:
+    """Load a version from the registry and compile its boosters into ``cache_dir`` (None:
+    predict with LightGBM). Compiling happens here, before the swap, so no request waits
+    for it; a version compiled before is read from the cache."""
+
+    def load(tracking_uri: str, model_name: str, version: str) -> RiskModel:
+        model = load_version(tracking_uri, model_name, version)
+        return model if cache_dir is None else compiled_if_possible(model, cache_dir)
+
+    return load
 
 
 class ModelFollower:

@@ -84,8 +84,15 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield from _fresh_postgres_database(request.getfixturevalue("postgres_server"))
 
 
+@pytest.fixture(scope="session")
+def compiled_trees_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache of compiled boosters for the session: the same champion is served by many
+    tests, and compiling it for each would only repeat the same work."""
+    return tmp_path_factory.mktemp("compiled-trees")
+
+
 @pytest.fixture
-def settings(store_url: str, tmp_path: Path) -> Settings:
+def settings(store_url: str, tmp_path: Path, compiled_trees_cache: Path) -> Settings:
     """Settings pointing at a fresh store and a private CALLE_HOME. The service reads the store
     on every request here, as tests change it between requests; the caches that spare a
     running service those reads are tested on their own (tests/service/test_read_cache.py)."""
@@ -94,6 +101,7 @@ def settings(store_url: str, tmp_path: Path) -> Settings:
         database_url=store_url,
         key_cache_seconds=0,
         read_cache_seconds=0,
+        compiled_trees_cache=compiled_trees_cache,
     )
 
 

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from calle.settings import Settings
 from calle.store import bulk, open_store, schema
 from features.store_frames import load_frames
+from models.compiled_forest import compiled_if_possible
 from models.explanations import reasons_json, top_reasons
 from models.packaging import load_version
 from models.risk_model import OVERALL, RiskModel, probability_column
@@ -93,6 +94,8 @@ def score_population(
     see everything the store knows, and nothing is pretended about days it has no data for.
     """
     version, model = load_champion(settings, model_name)
+    if settings.compiled_trees:
+        model = compiled_if_possible(model, settings.compiled_trees_dir)
     own_engine = engine is None
     engine = engine or open_store(settings)
     try:

@@ -10,8 +10,9 @@ loading Python and the model is not counted as the step's work.
 - ``features``: the store read into frames, then the feature matrix of every workplace as
   of the day after the last event (saved to ``DIR/features.parquet`` for the next stages).
 - ``score``: the model's probabilities for every row of that matrix (encoding, every
-  target's booster and calibration), beside the limit measured in the same process: the raw
-  LightGBM prediction of the same boosters on the same encoded matrix; the reasons
+  target's booster, compiled as `calle score` compiles it, and calibration), beside the
+  limit measured in the same process: the raw LightGBM prediction of the same boosters on
+  the same encoded matrix; the reasons
   (TreeSHAP) of a sample of rows; and the snapshot written to the store. ``--rows`` larger
   than the matrix repeats it under new employer ids (scoring cost does not depend on
   history, only on rows), which is how 5M workplaces are scored from a 1M-workplace world.
@@ -37,6 +38,7 @@ from calle.settings import Settings
 from calle.store import open_store
 from features.matrix import feature_matrix
 from features.store_frames import load_frames
+from models.compiled_forest import compiled_if_possible
 from models.packaging import load_version
 from training.scoring import Snapshot, explain, rank_scores, store_snapshot
 
@@ -84,12 +86,16 @@ def score_stage(
     settings: Settings, work: Path, version: str, rows: int | None, reasons_sample: int
 ) -> dict[str, Any]:
     model = load_version(settings.tracking_uri, MODEL_NAME, version)
+    seconds: dict[str, float] = {}
+    if settings.compiled_trees:  # as `calle score` scores: the boosters compiled (or cached)
+        started = time.perf_counter()
+        model = compiled_if_possible(model, settings.compiled_trees_dir)
+        seconds["compile"] = time.perf_counter() - started
     features = pd.read_parquet(work / "features.parquet")
     directory = pd.read_parquet(work / "directory.parquet")
     if rows is not None and rows != len(features):
         features = _repeated(features, rows, index=True)
         directory = _repeated(directory, rows, index=False)
-    seconds: dict[str, float] = {}
 
     started = time.perf_counter()
     probabilities = model.predict(features)

@@ -15,10 +15,14 @@ from collections import Counter
 
 import mlflow
 import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
 
 from calle.settings import Settings
+from calle.store import schema
+from service.app import create_app
 from service.roles import Role
-from tests.service.conftest import bearer, is_problem
+from tests.service.conftest import bearer, is_problem, wait_for_model
 from tests.service.running_service import running_service
 
 RELOAD = "/api/v1/models/reload"
@@ -47,6 +51,29 @@ def test_the_service_scores_with_the_champion_and_ready_says_so(serving_client, 
     assert (ready["serving_model_version"], ready["warnings"]) == ("1", [])
     body = serving_client.post(SCORE, json=RECORDS, headers=bearer(keys[Role.ecms])).json()
     assert body["model_version"] == "1"
+
+
+def test_the_served_model_is_compiled_as_settings_say_and_scores_the_same(
+    serving_settings: Settings, world_engine, keys
+):
+    with world_engine.connect() as connection:
+        ids = connection.execute(sa.select(schema.employers.c.employer_id).limit(300)).scalars()
+        request = {"employer_ids": list(ids)}
+    answers = {}
+    for compile_trees in (True, False):
+        app = create_app(serving_settings.model_copy(update={"compiled_trees": compile_trees}))
+        with TestClient(app) as client:
+            wait_for_model(app)
+            targets = app.state.model_follower.served.model.targets.values()
+            boosters = [t for t in targets if t.booster is not None]
+            assert boosters and all((t.compiled is not None) == compile_trees for t in boosters)
+            answers[compile_trees] = client.post(
+                SCORE, json=request, headers=bearer(keys[Role.ecms])
+            ).json()["results"]
+    compiled, lightgbm = answers[True], answers[False]
+    assert len({r["probabilities"]["any"] for r in lightgbm}) > 20  # not all the same
+    for fast, slow in zip(compiled, lightgbm, strict=True):
+        assert fast["probabilities"] == pytest.approx(slow["probabilities"], abs=1e-12)
 
 
 def test_reload_swaps_to_the_new_champion(serving_client, registry_uri, keys):
