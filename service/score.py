@@ -6,9 +6,10 @@ Two ways in, one per request:
   i.e. seeing every event dated up to today). Each workplace's own records are read by id;
   its peer rates come from the whole population (:mod:`service.peer_rate_cache`), so the
   result equals what ``calle score`` would give it as of the same date with the same model.
-- ``records``: the caller's own feature records, by the catalogue's names
-  (docs/feature-catalogue.md); a feature left out is missing (unknown), a name the model
-  does not know or a value of the wrong type is refused, naming the record and feature.
+- ``records`` or ``columns``: the caller's own features, by the catalogue's names
+  (docs/feature-catalogue.md), one object per workplace or one array per feature
+  (:mod:`service.feature_records`); a feature left out is missing (unknown), a name the
+  model does not know or a value of the wrong type is refused, naming the record or column.
 
 Both score with the model the service follows (the registry's ``champion``,
 :mod:`service.model_follower`), read once per request so a swap mid-request cannot mix
@@ -18,11 +19,9 @@ audited with the employer ids (or the number of records) it scored.
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
-import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Request, Response
@@ -38,13 +37,19 @@ from pydantic import (
 )
 from pydantic_core import to_json
 
-from features.catalogue import Kind
 from features.matrix import feature_matrix
 from features.store_frames import load_frames_for
 from models.risk_model import OVERALL, RiskModel, probability_column
 from service.audit import record_access
 from service.auth import require
 from service.dependencies import EngineDep, FollowerDep, PeerRatesDep
+from service.feature_records import (
+    RECORD_ID,
+    columns_frame,
+    ids_of_columns,
+    invalid,
+    records_frame,
+)
 from service.keys import ApiKey
 from service.model_follower import ModelFollower, ServedModel
 from service.peer_rate_cache import PeerRateCache
@@ -54,18 +59,15 @@ from service.roles import Role
 ENDPOINT = "/api/v1/score"
 #: Workplaces (ids or records) one request may score.
 MAX_BATCH = 10_000
-#: Field errors listed in one problem document; the detail gives the total.
-MAX_LISTED_ERRORS = 50
 #: LightGBM threads per request: a service worker answers requests side by side (threads,
 #: and one worker per core), so each prediction takes one core rather than all of them.
 PREDICT_THREADS = 1
-#: The one record key that is not a feature: echoed back to match answers to records.
-RECORD_ID = "employer_id"
 
 EmployerId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 #: A feature's value: a number, text or null. Parsed as any JSON value (checked per column
 #: against the model's feature kinds, which is several times faster than a typed union).
 FeatureValue = Annotated[Any, WithJsonSchema({"type": ["number", "string", "null"]})]
+FeatureColumn = Annotated[list[FeatureValue], Field(min_length=1, max_length=MAX_BATCH)]
 
 
 class ScoreRequest(BaseModel):
@@ -75,6 +77,15 @@ class ScoreRequest(BaseModel):
             "examples": [
                 {"employer_ids": ["E0001234", "E0004711"]},
                 {"employer_ids": ["E0001234"], "as_of": "2026-01-01"},
+                {
+                    "columns": {
+                        "employer_id": ["new-1", "new-2"],
+                        "state": ["11", "05"],
+                        "size_band": ["large", "small"],
+                        "violations_3y": [2, 0],
+                        "complaints_1y": [3, None],
+                    }
+                },
                 {
                     "records": [
                         {
@@ -105,6 +116,13 @@ class ScoreRequest(BaseModel):
         description="Feature records by catalogue name (numbers, or text for categorical "
         "features; null or left out = missing), each optionally with an `employer_id` to echo.",
     )
+    columns: dict[str, FeatureColumn] | None = Field(
+        default=None,
+        min_length=1,
+        description="The same features as `records`, one array per feature (all of one "
+        "length; a feature left out is missing for every workplace), optionally with an "
+        "`employer_id` array to echo. A fifth of the bytes of `records` for a large batch.",
+    )
     as_of: date | None = Field(
         default=None,
         description="With `employer_ids`: the day the features are computed as of (they see "
@@ -113,10 +131,20 @@ class ScoreRequest(BaseModel):
 
     @model_validator(mode="after")
     def _one_way_in(self) -> ScoreRequest:
-        if (self.employer_ids is None) == (self.records is None):
-            raise ValueError("give exactly one of `employer_ids` and `records`")
+        given = [self.employer_ids, self.records, self.columns]
+        if sum(way is not None for way in given) != 1:
+            raise ValueError("give exactly one of `employer_ids`, `records` and `columns`")
         if self.as_of is not None and self.employer_ids is None:
             raise ValueError("`as_of` goes with `employer_ids`: records carry their features")
+        if self.columns is not None:
+            lengths = {name: len(values) for name, values in self.columns.items()}
+            first, rows = next(iter(lengths.items()))
+            for name, length in lengths.items():
+                if length != rows:
+                    raise ValueError(
+                        f"column `{name}` has {length} values and `{first}` {rows}: every "
+                        "column holds one value per workplace"
+                    )
         return self
 
 
@@ -160,114 +188,12 @@ class ScoreResponse(BaseModel):
 router = APIRouter(tags=["scoring"])
 
 
-def _invalid(errors: list[FieldError], what: str) -> Problem:
-    listed = errors[:MAX_LISTED_ERRORS]
-    more = f" (the first {len(listed)} are listed)" if len(errors) > len(listed) else ""
-    return Problem(
-        422, "invalid-request", f"{len(errors)} {what}{more}: {listed[0].field}", errors=listed
-    )
-
-
 def _served(follower: ModelFollower) -> ServedModel:
     served = follower.served
     if served is None:
         why = follower.state.error or "the model is still loading"
         raise Problem(503, "no-model", f"No model is loaded for scoring: {why}.")
     return served
-
-
-def _records_frame(records: list[dict[str, Any]], model: RiskModel) -> pd.DataFrame:
-    """The records as a feature matrix with the model's columns; 422 naming each bad value.
-
-    This is the hot path of the ECMS's batches, built a column at a time with each column's
-    value types checked at once; only a batch with a bad value is walked value by value, to
-    name it.
-    """
-    known = {spec.name for spec in model.input_specs} | {RECORD_ID}
-    if all(map(known.issuperset, records)):
-        columns = _columns(records)
-        frame: dict[str, object] = {}
-        for spec in model.input_specs:
-            values = columns.get(spec.name)
-            if values is None:  # a feature no record carries: missing everywhere
-                values = [None] * len(records)
-            kind = pd.api.types.infer_dtype(values, skipna=True)
-            if spec.kind == Kind.NUMERIC and kind in _NUMBERS:
-                frame[spec.name] = np.asarray(values).astype(np.float64)
-            elif spec.kind == Kind.CATEGORICAL and kind in _TEXTS:
-                frame[spec.name] = pd.array(values, dtype="string")
-            else:
-                break
-        else:
-            ids = columns.get(RECORD_ID)
-            if ids is None or pd.api.types.infer_dtype(ids, skipna=True) in _TEXTS:
-                return pd.DataFrame(frame)
-    errors = _record_errors(records, model)
-    if errors:
-        raise _invalid(errors, "feature values are invalid")
-    return _converted(records, model)  # valid, in a mix of types the fast path does not take
-
-
-def _columns(records: list[dict[str, Any]]) -> dict[str, Any]:
-    """Each key's values, in record order (missing keys as None)."""
-    first = tuple(records[0])
-    if all(tuple(record) == first for record in records):  # the usual machine-made batch
-        try:
-            table = np.array([list(record.values()) for record in records], dtype=object)
-        except ValueError:  # a value that is a list: numpy cannot make it a cell
-            table = None
-        if table is not None and table.shape == (len(records), len(first)):
-            return {key: table[:, j] for j, key in enumerate(first)}
-    keys = dict.fromkeys(key for record in records for key in record)
-    return {key: [record.get(key) for record in records] for key in keys}
-
-
-#: What ``infer_dtype`` calls a column of numbers or of text (``empty``: all missing).
-_NUMBERS = {"floating", "integer", "mixed-integer-float", "empty"}
-_TEXTS = {"string", "empty"}
-
-
-def _record_errors(records: list[dict[str, Any]], model: RiskModel) -> list[FieldError]:
-    kinds = {spec.name: spec.kind for spec in model.input_specs}
-    errors: list[FieldError] = []
-    for i, record in enumerate(records):
-        for name, value in record.items():
-            field = f"records.{i}.{name}"
-            kind = kinds.get(name)
-            if name == RECORD_ID:
-                if value is not None and not isinstance(value, str):
-                    errors.append(FieldError(location="body", field=field, reason="must be text"))
-            elif kind is None:
-                errors.append(
-                    FieldError(
-                        location="body",
-                        field=field,
-                        reason="not a feature of the model (see docs/feature-catalogue.md)",
-                    )
-                )
-            elif value is None:
-                continue
-            elif kind == Kind.NUMERIC and (
-                isinstance(value, bool)
-                or not isinstance(value, (int, float))
-                or not math.isfinite(value)
-            ):
-                errors.append(
-                    FieldError(location="body", field=field, reason="must be a finite number")
-                )
-            elif kind == Kind.CATEGORICAL and not isinstance(value, str):
-                errors.append(FieldError(location="body", field=field, reason="must be text"))
-    return errors
-
-
-def _converted(records: list[dict[str, Any]], model: RiskModel) -> pd.DataFrame:
-    frame = pd.DataFrame.from_records(records, columns=[spec.name for spec in model.input_specs])
-    for spec in model.input_specs:
-        if spec.kind == Kind.NUMERIC:
-            frame[spec.name] = pd.to_numeric(frame[spec.name]).astype("float64")
-        else:
-            frame[spec.name] = frame[spec.name].astype("string")
-    return frame
 
 
 def _store_features(
@@ -294,7 +220,7 @@ def _store_features(
             continue
         errors.append(FieldError(location="body", field=f"employer_ids.{i}", reason=reason))
     if errors:
-        raise _invalid(errors, "employer ids cannot be scored")
+        raise invalid(errors, "employer ids cannot be scored")
     return matrix.loc[employer_ids]
 
 
@@ -337,7 +263,8 @@ _REQUEST_SCHEMA = ScoreRequest.model_json_schema(ref_template="#/components/sche
     summary="Score up to 10,000 workplaces by id (features from the store) or as feature records",
     description="For the case-management system. Scores with the model the service follows "
     "(the registry's `champion`; its version is in the answer). By id, features are computed "
-    "from the store as of `as_of` (default: now). 422 names every unknown id, unknown feature "
+    "from the store as of `as_of` (default: now); as features, one object per workplace "
+    "(`records`) or one array per feature (`columns`). 422 names every unknown id, unknown feature "
     "or value of the wrong type; 400 for a body that is not JSON; 503 while no model is loaded. "
     "Audited.",
     responses=problem_responses(400, 401, 403, 422, 503),
@@ -362,10 +289,15 @@ def score(
     by_id = body.employer_ids is not None
     as_of = (body.as_of or tomorrow) if by_id else None
     records = body.records or []
-    ids: list[str | None] = (
-        list(body.employer_ids or []) if by_id else [r.get(RECORD_ID) for r in records]
-    )
-    audited: dict[str, Any] = {"employer_ids": ids, "as_of": as_of} if by_id else {"records": ids}
+    if by_id:
+        ids: list[str | None] = list(body.employer_ids or [])
+        audited: dict[str, Any] = {"employer_ids": ids, "as_of": as_of}
+    elif body.columns is not None:
+        ids = ids_of_columns(body.columns)
+        audited = {"columns": ids}
+    else:
+        ids = [r.get(RECORD_ID) for r in records]
+        audited = {"records": ids}
     try:
         served = _served(follower)
         if as_of is not None:
@@ -373,8 +305,10 @@ def score(
                 raise Problem.invalid("body", "as_of", f"may not be after tomorrow ({tomorrow})")
             employer_ids = body.employer_ids or []
             features = _store_features(engine, peer_rates, served.model, employer_ids, as_of)
+        elif body.columns is not None:
+            features = columns_frame(body.columns, served.model)
         else:
-            features = _records_frame(records, served.model)
+            features = records_frame(records, served.model)
         probabilities = served.model.predict(features, threads=PREDICT_THREADS)
         results = _results(probabilities, served.model, ids)
     except Problem as problem:

@@ -277,3 +277,88 @@ def test_values_that_are_not_numbers_or_text_are_422(serving_client, keys, recor
         serving_client.post(SCORE, json={"records": records}, headers=ecms(keys)), 422
     )
     assert body["errors"][0]["field"].startswith("records.0.")
+
+
+def as_columns(records: list[dict]) -> dict[str, list]:
+    names = dict.fromkeys(name for record in records for name in record)
+    return {name: [record.get(name) for record in records] for name in names}
+
+
+def test_columns_score_like_the_same_records(serving_client, world_engine, keys, champion):
+    features = population_features(world_engine, champion, AS_OF).iloc[:200]
+    records = [
+        {"employer_id": employer_id, **{k: (None if pd.isna(v) else v) for k, v in row.items()}}
+        for employer_id, row in features.iterrows()
+    ]
+    records = json.loads(json.dumps(records, default=float))
+    by_record, by_column = (
+        serving_client.post(SCORE, json=payload, headers=ecms(keys)).json()
+        for payload in ({"records": records}, {"columns": as_columns(records)})
+    )
+    assert by_column["scored"] == 200 and by_column["as_of"] is None
+    assert by_column["results"] == by_record["results"]
+    want = expected(champion, features)
+    for got in by_column["results"]:
+        assert got["probabilities"] == pytest.approx(want[got["employer_id"]], abs=1e-12)
+
+
+def test_a_column_left_out_is_missing_as_a_key_left_out_of_records(serving_client, keys):
+    records = [
+        {"state": "11", "violations_3y": 3, "complaints_1y": 2},
+        {"state": "05", "violations_3y": 0, "complaints_1y": None},
+    ]
+    by_record, by_column = (
+        serving_client.post(SCORE, json=payload, headers=ecms(keys)).json()
+        for payload in ({"records": records}, {"columns": as_columns(records)})
+    )
+    assert [r["employer_id"] for r in by_column["results"]] == [None, None]
+    assert by_column["results"] == by_record["results"]
+
+
+@pytest.mark.parametrize(
+    ("columns", "field", "reason"),
+    [
+        ({"violations_3y": [1, "three"]}, "columns.violations_3y.1", "number"),
+        ({"violations_3y": [1, True]}, "columns.violations_3y.1", "number"),
+        ({"state": ["11", 11]}, "columns.state.1", "text"),
+        ({"secret_sauce": [1, 2]}, "columns.secret_sauce", "not a feature"),
+        ({"employer_id": ["a", 7]}, "columns.employer_id.1", "text"),
+    ],
+)
+def test_bad_columns_are_422_naming_column_and_position(
+    serving_client, keys, engine, columns, field, reason
+):
+    response = serving_client.post(SCORE, json={"columns": columns}, headers=ecms(keys))
+    body = is_problem(response, 422)
+    assert [(e["field"], e["location"]) for e in body["errors"]] == [(field, "body")]
+    assert reason in body["errors"][0]["reason"]
+    [row] = audit_rows(engine)
+    audited = {"columns": columns.get("employer_id", [None, None])}  # what was sent
+    assert (row.status, row.rows, json.loads(row.filters)) == (422, 0, audited)
+
+
+@pytest.mark.parametrize(
+    ("payload", "says"),
+    [
+        ({"columns": {}}, "at least 1"),
+        ({"columns": {"violations_3y": []}}, "at least 1"),
+        ({"columns": {"violations_3y": [1, 2], "complaints_1y": [1]}}, "`complaints_1y` has 1"),
+        ({"columns": {"violations_3y": [1] * 10_001}}, "at most 10000"),
+        ({"columns": {"violations_3y": [1]}, "records": [{}]}, "exactly one of"),
+        ({"columns": {"violations_3y": [1]}, "as_of": "2024-01-01"}, "`as_of` goes with"),
+        ({"columns": [{"violations_3y": 1}]}, "should be an object"),
+    ],
+)
+def test_malformed_columns_are_422_saying_why(serving_client, keys, engine, payload, says):
+    body = is_problem(serving_client.post(SCORE, json=payload, headers=ecms(keys)), 422)
+    assert any(says in e["reason"] for e in body["errors"]), body["errors"]
+
+
+def test_columns_are_audited_with_their_ids(serving_client, keys, engine):
+    columns = {"employer_id": ["X1", None, "X3"], "violations_3y": [1, 2, 3]}
+    response = serving_client.post(SCORE, json={"columns": columns}, headers=ecms(keys))
+    assert response.status_code == 200, response.text
+    assert [r["employer_id"] for r in response.json()["results"]] == ["X1", None, "X3"]
+    [row] = audit_rows(engine)
+    assert (row.rows, row.status) == (3, 200)
+    assert json.loads(row.filters) == {"columns": ["X1", None, "X3"], "model_version": "1"}
