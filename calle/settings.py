@@ -121,6 +121,12 @@ class Settings(BaseSettings):
         "so a version is compiled once (a few seconds per booster); processes may share it. "
         "Default: `$CALLE_HOME/compiled-trees`.",
     )
+    freeze_heap: bool = Field(
+        default=True,
+        description="After each model load, move the service worker's long-lived objects out "
+        "of the garbage collector's full passes (gc.freeze), which otherwise stall a request "
+        "for a few hundred ms now and then. false: CPython's default.",
+    )
     dask_scheduler: str = Field(
         default="",
         description="Where `calle train` and `calle score` compute features and grow boosters: "

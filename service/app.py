@@ -18,6 +18,7 @@ from calle.offices import load_office_areas
 from calle.settings import Settings
 from calle.store import open_store
 from service import audit, employers, events, health, metrics, plans, rankings, registry, score
+from service.heap import freeze_long_lived_objects
 from service.model_follower import ModelFollower, compiling_loader
 from service.peer_rate_cache import PeerRateCache
 from service.problems import install_handlers
@@ -40,6 +41,7 @@ def create_app(settings: Settings) -> FastAPI:
             registry.MODEL_NAME,
             settings.model_poll_seconds,
             compiling_loader(settings.compiled_trees_dir if settings.compiled_trees else None),
+            freeze_long_lived_objects if settings.freeze_heap else None,
         )
         app.state.model_follower = follower
         follower.start()

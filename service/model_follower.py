@@ -5,7 +5,9 @@ every ``poll_seconds`` in a background thread and whenever ``POST /models/reload
 When the alias has moved it loads the new version first and then swaps one reference, so a
 request sees either the old model or the new one, never a half-loaded one. If the registry
 does not answer or the new version fails to load, it keeps serving what it has and keeps
-the error for ``/ready`` and the logs; the next check tries again.
+the error for ``/ready`` and the logs; the next check tries again. ``after_swap`` runs in
+the follower's thread once a new version serves (the service freezes the heap then:
+:mod:`service.heap`).
 """
 
 from __future__ import annotations
@@ -75,11 +77,13 @@ class ModelFollower:
         model_name: str,
         poll_seconds: float,
         loader: Loader = load_version,
+        after_swap: Callable[[], None] | None = None,
     ) -> None:
         self.tracking_uri = tracking_uri
         self.model_name = model_name
         self.poll_seconds = poll_seconds
         self._loader = loader
+        self._after_swap = after_swap
         self._state = FollowerState(None, None, None, None)
         self._check_lock = threading.Lock()  # one check at a time; reads never wait on it
         self._stop = threading.Event()
@@ -132,6 +136,8 @@ class ModelFollower:
                 "none" if served is None else served.version,
             )
             self._state = FollowerState(fresh, champion, now, None)
+            if self._after_swap is not None:
+                self._after_swap()
             return self._state
 
     def _missing_registry_file(self) -> Path | None:

@@ -6,11 +6,13 @@ the same trained model family; a broken version 3 where a test needs one).
 
 from __future__ import annotations
 
+import gc
 import json
 import threading
 import time
 import urllib.error
 import urllib.request
+import weakref
 from collections import Counter
 
 import mlflow
@@ -89,6 +91,19 @@ def test_reload_swaps_to_the_new_champion(serving_client, registry_uri, keys):
     assert (before["model_version"], after["model_version"]) == ("1", "2")
     again = serving_client.post(RELOAD, headers=admin).json()
     assert (again["changed"], again["previous_version"]) == (False, "2")
+
+
+def test_a_swap_freezes_the_new_model_out_of_collections_and_frees_the_old_one(
+    serving_client, registry_uri, keys
+):
+    follower = serving_client.app.state.model_follower
+    first = weakref.ref(follower.served.model)
+    crown(registry_uri, "2")
+    assert serving_client.post(RELOAD, headers=bearer(keys[Role.admin])).status_code == 200
+    second = follower.served.model
+    assert follower.served.version == "2"
+    assert all(tracked is not second for tracked in gc.get_objects())
+    assert first() is None
 
 
 def test_a_champion_that_fails_to_load_leaves_the_current_model_serving(
