@@ -455,9 +455,14 @@ def measure(
         "-w",
         str(workers),
     ]
+    # mlflow starts `uvicorn` by name: this environment's, also when it is not activated
+    bin_dir = str(Path(MLFLOW).parent)
     with _server(
         mlflow_serve,
-        {"MLFLOW_TRACKING_URI": tracking_uri},
+        {
+            "MLFLOW_TRACKING_URI": tracking_uri,
+            "PATH": os.pathsep.join([bin_dir, os.environ.get("PATH", "")]),
+        },
         f"{base}/ping",
         home / "mlflow-serve.log",
     ):
