@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -35,6 +36,9 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # this event loop's pool for synchronous endpoints and dependencies (anyio's
+        # default is 40): fewer threads interleave fewer requests on the GIL
+        to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
         app.state.engine = open_store(settings)
         follower = ModelFollower(
             settings.tracking_uri,
