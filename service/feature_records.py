@@ -44,12 +44,11 @@ def invalid(errors: list[FieldError], what: str) -> Problem:
 
 def records_frame(records: list[dict[str, Any]], model: RiskModel) -> pd.DataFrame:
     """The records as a feature matrix with the model's columns; 422 naming each bad value."""
-    known = {*_kinds(model), RECORD_ID}
-    if all(map(known.issuperset, records)):
+    kinds = _kinds(model)
+    if all(map({*kinds, RECORD_ID}.issuperset, records)):
         frame = _typed_frame(_columns_of(records), len(records), model)
         if frame is not None:
             return frame
-    kinds = _kinds(model)
     errors = [
         FieldError(location="body", field=f"records.{i}.{name}", reason=reason)
         for i, record in enumerate(records)
@@ -66,11 +65,11 @@ def columns_frame(columns: Mapping[str, Sequence[Any]], model: RiskModel) -> pd.
     """The columns as a feature matrix with the model's columns; 422 naming each bad value.
 
     Every column has the same length (the request's validation sees to it)."""
-    known = {*_kinds(model), RECORD_ID}
+    kinds = _kinds(model)
     unknown = [
         FieldError(location="body", field=f"columns.{name}", reason=NOT_A_FEATURE)
         for name in columns
-        if name not in known
+        if name not in kinds and name != RECORD_ID
     ]
     if unknown:
         raise invalid(unknown, "columns are not features of the model")
@@ -78,7 +77,6 @@ def columns_frame(columns: Mapping[str, Sequence[Any]], model: RiskModel) -> pd.
     frame = _typed_frame(columns, rows, model)
     if frame is not None:
         return frame
-    kinds = _kinds(model)
     errors = [
         FieldError(location="body", field=f"columns.{name}.{i}", reason=reason)
         for name, values in columns.items()
