@@ -121,6 +121,15 @@ class Settings(BaseSettings):
         "so a version is compiled once (a few seconds per booster); processes may share it. "
         "Default: `$CALLE_HOME/compiled-trees`.",
     )
+    snapshot_reasons_top: int = Field(
+        default=100,
+        ge=0,
+        description="Scores `calle score` explains when it writes a snapshot, per target: the "
+        "top this many nationally, in every state and in every municipality an office area "
+        "names (so every office's top too). The service explains any other score when it is "
+        "first read, and stores it. 0: every score (about a millisecond per workplace and "
+        "target).",
+    )
     request_threads: int = Field(
         default=2,
         ge=1,

@@ -17,6 +17,7 @@ from calle.settings import Settings
 from service.model_follower import ModelFollower
 from service.peer_rate_cache import PeerRateCache
 from service.read_cache import ServiceCaches
+from service.reasons_on_read import ReasonsOnRead
 
 
 def get_settings(request: Request) -> Settings:
@@ -35,6 +36,11 @@ def get_peer_rates(request: Request) -> PeerRateCache:
     return request.app.state.peer_rates
 
 
+def get_reasons_on_read(request: Request) -> ReasonsOnRead:
+    state = request.app.state
+    return ReasonsOnRead(state.engine, state.model_follower, state.snapshot_peer_rates)
+
+
 def get_caches(request: Request) -> ServiceCaches:
     return request.app.state.caches
 
@@ -47,5 +53,6 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[sa.Engine, Depends(get_engine)]
 FollowerDep = Annotated[ModelFollower, Depends(get_model_follower)]
 PeerRatesDep = Annotated[PeerRateCache, Depends(get_peer_rates)]
+ReasonsOnReadDep = Annotated[ReasonsOnRead, Depends(get_reasons_on_read)]
 CachesDep = Annotated[ServiceCaches, Depends(get_caches)]
 OfficeAreasDep = Annotated[OfficeAreas | None, Depends(get_office_areas)]

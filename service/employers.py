@@ -18,12 +18,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from calle.store import schema
 from service.audit import record_access
 from service.auth import require
-from service.dependencies import CachesDep, EngineDep
+from service.dependencies import CachesDep, EngineDep, ReasonsOnReadDep
 from service.history import HistorySummary, history_summary
 from service.keys import ApiKey
 from service.problems import Problem, problem_responses
 from service.read_cache import ServiceCaches
 from service.reasons import RiskReason, explained
+from service.reasons_on_read import Explainer
 from service.roles import Role
 from service.snapshots import SnapshotInfo, current_snapshot
 
@@ -42,8 +43,9 @@ class TargetRisk(BaseModel):
     rank: int = Field(description="1 = riskiest of the snapshot for this target.")
     percentile: float = Field(description="Share of all scored workplaces ranked lower, in %.")
     reasons: list[RiskReason] = Field(
-        description="The top reasons raising this score, strongest first; empty for snapshots "
-        "stored without reasons."
+        description="The top reasons raising this score, strongest first; explained when first "
+        "read if the snapshot was stored without them; empty only when the model that scored "
+        "the snapshot is no longer the one served."
     )
 
 
@@ -141,9 +143,9 @@ def _employer(connection: sa.Connection, employer_id: str) -> sa.Row:
     return row
 
 
-def _scores(
+def _score_rows(
     connection: sa.Connection, snapshot: SnapshotInfo, employer_id: str
-) -> dict[str, TargetRisk]:
+) -> list[sa.Row]:
     table = schema.snapshot_scores
     rows = connection.execute(
         sa.select(
@@ -155,16 +157,7 @@ def _scores(
             table.c.employer_id == employer_id,
         )
     ).all()
-    by_target = {
-        row.target: TargetRisk(
-            probability=row.probability,
-            rank=row.rank,
-            percentile=row.percentile,
-            reasons=explained(row.reasons),
-        )
-        for row in rows
-    }
-    if OVERALL not in by_target:
+    if not any(row.target == OVERALL for row in rows):
         raise Problem(
             404,
             "employer-not-scored",
@@ -172,11 +165,31 @@ def _scores(
             f"(as of {snapshot.as_of}); it was probably registered after it: run `calle score` "
             "to score it.",
         )
+    return list(rows)
+
+
+def _scores(
+    rows: list[sa.Row], explain: Explainer, snapshot: SnapshotInfo, employer_id: str
+) -> dict[str, TargetRisk]:
+    """Each target's risk; its reasons as stored, or explained now."""
+    found = explain(snapshot, [(row.target, employer_id) for row in rows if row.reasons is None])
+    by_target = {
+        row.target: TargetRisk(
+            probability=row.probability,
+            rank=row.rank,
+            percentile=row.percentile,
+            reasons=explained(row.reasons or found.get((row.target, employer_id))),
+        )
+        for row in rows
+    }
     return by_target
 
 
-def risk_of(engine: sa.Engine, caches: ServiceCaches, employer_id: str) -> EmployerRisk:
-    """The latest snapshot's risk of ``employer_id``; its scores and history are read fresh."""
+def risk_of(
+    engine: sa.Engine, caches: ServiceCaches, explain: Explainer, employer_id: str
+) -> EmployerRisk:
+    """The latest snapshot's risk of ``employer_id``; its scores and history are read fresh,
+    and scores stored without reasons are explained by ``explain``."""
     snapshot = current_snapshot(engine, caches.snapshots)
     with engine.connect() as connection:
         employer = _employer(connection, employer_id)
@@ -184,8 +197,10 @@ def risk_of(engine: sa.Engine, caches: ServiceCaches, employer_id: str) -> Emplo
             raise Problem(
                 409, "no-snapshot", "No score snapshot is stored yet: run `calle score` first."
             )
-        by_target = _scores(connection, snapshot, employer_id)
+        rows = _score_rows(connection, snapshot, employer_id)
         history = history_summary(connection, employer_id)
+    # explained after the connection is back: explaining reads and writes on its own
+    by_target = _scores(rows, explain, snapshot, employer_id)
     return EmployerRisk(
         employer_id=employer.employer_id,
         name=employer.name,
@@ -219,6 +234,7 @@ def employer_risk(
     request: Request,
     engine: EngineDep,
     caches: CachesDep,
+    explain: ReasonsOnReadDep,
     key: Annotated[ApiKey, Depends(require(Role.planner))],
     employer_id: Annotated[
         str, Path(min_length=1, max_length=128, description="The employer's id, e.g. `E0001234`.")
@@ -226,7 +242,7 @@ def employer_risk(
 ) -> EmployerRisk:
     audited = {"employer_id": employer_id}
     try:
-        risk = risk_of(engine, caches, employer_id)
+        risk = risk_of(engine, caches, explain, employer_id)
     except Problem as problem:
         record_access(engine, key, request.method, ENDPOINT, audited, 0, problem.status)
         raise

@@ -25,11 +25,18 @@ from calle.store import schema
 from service.audit import record_access
 from service.auth import require
 from service.cursors import decode_cursor, encode_cursor
-from service.dependencies import CachesDep, EngineDep, OfficeAreasDep, SettingsDep
+from service.dependencies import (
+    CachesDep,
+    EngineDep,
+    OfficeAreasDep,
+    ReasonsOnReadDep,
+    SettingsDep,
+)
 from service.keys import ApiKey
 from service.problems import Problem, problem_responses
 from service.read_cache import ServiceCaches
 from service.reasons import RiskReason, explained
+from service.reasons_on_read import Explainer
 from service.roles import Role
 from service.snapshots import SnapshotInfo, current_snapshot, stored_snapshot
 
@@ -57,7 +64,8 @@ class RankedEmployer(BaseModel):
     percentile: float = Field(description="Share of all scored workplaces ranked lower, in %.")
     reasons: list[RiskReason] = Field(
         description="The top reasons raising the score, strongest first, in plain words; "
-        "empty for snapshots stored without reasons."
+        "explained when first read if the snapshot was stored without them; empty only when "
+        "the model that scored the snapshot is no longer the one served."
     )
 
 
@@ -253,7 +261,7 @@ def office_area_of(areas: OfficeAreas | None, office: str | None) -> OfficeArea 
         raise Problem.invalid("query", "office", str(error.args[0])) from None
 
 
-def _row(row: sa.Row) -> dict[str, Any]:
+def _row(row: sa.Row, reasons: str | None) -> dict[str, Any]:
     """A :class:`RankedEmployer`'s fields."""
     return {
         "employer_id": row.employer_id,
@@ -265,7 +273,7 @@ def _row(row: sa.Row) -> dict[str, Any]:
         "score": row.probability,
         "rank": row.rank,
         "percentile": row.percentile,
-        "reasons": explained(row.reasons),
+        "reasons": explained(reasons),
     }
 
 
@@ -283,6 +291,7 @@ def rankings(
     request: Request,
     engine: EngineDep,
     caches: CachesDep,
+    explain: ReasonsOnReadDep,
     settings: SettingsDep,
     office_areas: OfficeAreasDep,
     key: Annotated[ApiKey, Depends(require(Role.planner))],
@@ -324,7 +333,7 @@ def rankings(
     try:
         area = office_area_of(office_areas, office)
         page = ranking_page(
-            engine, caches, settings.region_codes, filters, area, limit, cursor, audited
+            engine, caches, explain, settings.region_codes, filters, area, limit, cursor, audited
         )
     except Problem as problem:
         record_access(engine, key, request.method, ENDPOINT, audited, 0, problem.status)
@@ -338,6 +347,7 @@ def rankings(
 def ranking_page(
     engine: sa.Engine,
     caches: ServiceCaches,
+    explain: Explainer,
     regions: list[str],
     filters: dict[str, Any],
     area: OfficeArea | None,
@@ -347,7 +357,7 @@ def ranking_page(
 ) -> dict[str, Any]:
     """A :class:`RankingPage`'s fields. A stored snapshot never changes, so a page read once is
     kept by (snapshot, filters, position) until newer pages push it out; the caller audits
-    every access, kept or read."""
+    every access, kept or read. Scores stored without reasons are explained by ``explain``."""
     _check_filters(regions, filters["state"], filters["sector"])
     fingerprint = _fingerprint(filters)
     position = None
@@ -368,16 +378,25 @@ def ranking_page(
         )
     after = position["after"] if position else 0
 
-    def read() -> tuple[tuple[dict[str, Any], ...], bool]:
+    def read() -> tuple[tuple[dict[str, Any], ...], bool, bool]:
+        """The page, whether more follow, and whether every score on it has its reasons."""
         with engine.connect() as connection:
             rows = connection.execute(
                 _query(snapshot.snapshot_id, category, filters, area, after, limit)
             ).all()
-        return tuple(_row(row) for row in rows[:limit]), len(rows) > limit
+        shown = rows[:limit]
+        missing = [(category, row.employer_id) for row in shown if row.reasons is None]
+        found = explain(snapshot, missing)
+        page = tuple(
+            _row(row, row.reasons or found.get((category, row.employer_id))) for row in shown
+        )
+        return page, len(rows) > limit, len(found) == len(missing)
 
-    found = caches.pages.get((snapshot.snapshot_id, category, fingerprint, after, limit), read)
+    found = caches.pages.get(
+        (snapshot.snapshot_id, category, fingerprint, after, limit), read, keep=lambda p: p[2]
+    )
     assert found is not None  # read() always answers
-    items, more = found
+    items, more, _ = found
     next_cursor = (
         encode_cursor(
             {"snapshot": snapshot.snapshot_id, "after": items[-1]["rank"], "filters": fingerprint}

@@ -11,7 +11,8 @@ rejects a known id with other content), so a page of a given snapshot is the sam
 
 What is never kept: the audit row (every access is written, cached or not), an employer's
 own scores and history (read fresh), and anything not found (an unknown key or a missing
-snapshot is looked up again on the next request).
+snapshot is looked up again on the next request), and a page with a score left unexplained
+(the model that scored it still loading, or no longer served).
 """
 
 from __future__ import annotations
@@ -59,8 +60,14 @@ class ReadCache(Generic[V]):
             )
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable, read: Callable[[], V | None]) -> V | None:
-        """The kept answer for ``key``, or ``read()``'s, kept unless it is None.
+    def get(
+        self,
+        key: Hashable,
+        read: Callable[[], V | None],
+        keep: Callable[[V], bool] | None = None,
+    ) -> V | None:
+        """The kept answer for ``key``, or ``read()``'s, kept unless it is None or ``keep``
+        says it is not final.
 
         ``read`` runs outside the lock: two workers' threads missing the same key at once
         both read it, which costs a query and keeps every other lookup unblocked."""
@@ -71,7 +78,7 @@ class ReadCache(Generic[V]):
         if found is not None:
             return found
         value = read()
-        if value is not None:
+        if value is not None and (keep is None or keep(value)):
             with self._lock:
                 self._entries[key] = value
         return value

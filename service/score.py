@@ -37,8 +37,6 @@ from pydantic import (
 )
 from pydantic_core import to_json
 
-from features.matrix import feature_matrix
-from features.store_frames import load_frames_for
 from models.risk_model import OVERALL, RiskModel, probability_column
 from service.audit import record_access
 from service.auth import require
@@ -55,6 +53,7 @@ from service.model_follower import ModelFollower, ServedModel
 from service.peer_rate_cache import PeerRateCache
 from service.problems import FieldError, Problem, problem_responses
 from service.roles import Role
+from service.store_features import features_from_store
 
 ENDPOINT = "/api/v1/score"
 #: Workplaces (ids or records) one request may score.
@@ -204,12 +203,8 @@ def _store_features(
     as_of: date,
 ) -> pd.DataFrame:
     """The workplaces' features as of ``as_of``, in request order; 422 naming unknown ids."""
-    frames = load_frames_for(engine, employer_ids)
     tables = peer_rates.get(engine, as_of, model.categories)
-    matrix = feature_matrix(
-        frames, as_of, model.categories, model.attribute_kinds, peer_rates=tables
-    )
-    known = set(frames.employers["employer_id"])
+    matrix, known = features_from_store(engine, tables, model, employer_ids, as_of)
     errors = []
     for i, employer_id in enumerate(employer_ids):
         if employer_id not in known:

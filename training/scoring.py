@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -35,6 +36,7 @@ from training.monitoring import (
     realised_hit_rates,
     store_report,
 )
+from training.read_first import office_municipalities, rows_read_first
 from training.registry import RegistryError, current_champion
 
 log = logging.getLogger(__name__)
@@ -47,8 +49,9 @@ class Snapshot:
     model_version: str
     as_of: date
     scores: pd.DataFrame  # index employer_id; p_<target>, rank_<target>, percentile_<target>
-    #: Per target, per workplace (in ``scores`` order): the top reasons as JSON text.
-    reasons: dict[str, list[str]]
+    #: Per target, per workplace (in ``scores`` order): the top reasons as JSON text, or None
+    #: where they are left to be explained when first read (training.read_first).
+    reasons: dict[str, list[str | None]]
 
     @property
     def targets(self) -> list[str]:
@@ -105,13 +108,19 @@ def score_population(
         features = compute.features(frames, as_of, model.categories, model.attribute_kinds)
         scores = rank_scores(model.predict(features))
         drift = _drift(settings, model_name, version, features, scores, as_of)
+        explained_rows = rows_read_first(
+            scores,
+            frames.employers.set_index("employer_id").reindex(scores.index.astype(str)),
+            office_municipalities(settings),
+            settings.snapshot_reasons_top,
+        )
         snapshot = Snapshot(
             snapshot_id=f"{as_of:%Y%m%d}-{uuid.uuid4().hex[:8]}",
             model_name=model_name,
             model_version=version,
             as_of=as_of,
             scores=scores,
-            reasons=explain(model, features),
+            reasons=explain(model, features, explained_rows),
         )
         store_snapshot(engine, snapshot, frames.employers, drift)
         _log_hit_rates(engine, settings, model_name, version)
@@ -188,15 +197,31 @@ def _log_hit_rates(engine: sa.Engine, settings: Settings, model_name: str, versi
 EXPLAIN_CHUNK = 50_000
 
 
-def explain(model: RiskModel, features: pd.DataFrame) -> dict[str, list[str]]:
-    """The top reasons of every workplace's score, for every target, as JSON text."""
-    out: dict[str, list[str]] = {}
+def explain(
+    model: RiskModel, features: pd.DataFrame, rows: dict[str, np.ndarray] | None = None
+) -> dict[str, list[str | None]]:
+    """The top reasons of every target's score as JSON text, for the ``rows`` (positions)
+    given per target, or every row; None for the rows not explained."""
+    out: dict[str, list[str | None]] = {}
+    started, explained = time.perf_counter(), 0
     for target in model.targets:
-        texts: list[str] = []
-        for start in range(0, len(features), EXPLAIN_CHUNK):
-            chunk = features.iloc[start : start + EXPLAIN_CHUNK]
-            texts += [reasons_json(r) for r in top_reasons(model, chunk, target)]
+        wanted = np.arange(len(features)) if rows is None else rows[target]
+        texts: list[str | None] = [None] * len(features)
+        for start in range(0, len(wanted), EXPLAIN_CHUNK):
+            positions = wanted[start : start + EXPLAIN_CHUNK]
+            chunk = features.iloc[positions]
+            for position, reasons in zip(
+                positions.tolist(), top_reasons(model, chunk, target), strict=True
+            ):
+                texts[position] = reasons_json(reasons)
         out[target] = texts
+        explained += len(wanted)
+    log.info(
+        "explained %d scores (of %d) in %.1f s",
+        explained,
+        len(features) * len(model.targets),
+        time.perf_counter() - started,
+    )
     return out
 
 

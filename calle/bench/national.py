@@ -136,6 +136,16 @@ def _score(
     )
     add(
         Figure(
+            "reasons (read first)",
+            employers,
+            seconds["reasons_read_first"],
+            result["read_first_rows"],
+            peak,
+            "scores explained before the write: the top of every ranking read first",
+        )
+    )
+    add(
+        Figure(
             "snapshot write",
             employers,
             seconds["snapshot_write"],
@@ -273,12 +283,15 @@ def targets(report: BenchReport) -> list[str]:
             f"peak memory at {TARGET_SIZE:,}: {worst.peak_mb:,.0f} MB in {worst.stage} "
             f"(target ≤ {TARGET_PEAK_MB:,} MB): " + _verdict((worst.peak_mb or 0) <= TARGET_PEAK_MB)
         )
-    scored, written = report.of("scoring", RESCORE_SIZE), report.of("snapshot write", RESCORE_SIZE)
-    if scored and written:
-        total = scored.seconds + written.seconds
+    rescoring = [
+        report.of(stage, RESCORE_SIZE)
+        for stage in ("scoring", "reasons (read first)", "snapshot write")
+    ]
+    if all(rescoring):
+        total = sum(f.seconds for f in rescoring if f)
         lines.append(
             f"rescoring {RESCORE_SIZE:,} and writing the snapshot: {total:.0f} s (target ≤ "
-            f"{RESCORE_SECONDS:.0f} s; reasons not included, see below): "
+            f"{RESCORE_SECONDS:.0f} s; with the reasons of the rankings read first): "
             + _verdict(total <= RESCORE_SECONDS)
         )
     #: (what, stage, its baseline, the least share of the baseline's speed)

@@ -12,8 +12,10 @@ loading Python and the model is not counted as the step's work.
 - ``score``: the model's probabilities for every row of that matrix (encoding, every
   target's booster, compiled as `calle score` compiles it, and calibration), beside the
   limit measured in the same process: the raw LightGBM prediction of the same boosters on
-  the same encoded matrix; the reasons
-  (TreeSHAP) of a sample of rows; and the snapshot written to the store. ``--rows`` larger
+  the same encoded matrix; the reasons (TreeSHAP) of a sample of rows, which times
+  explaining one score (what the service pays for a score first read without them); the
+  reasons `calle score` stores, those of the rankings read first (training.read_first); and
+  the snapshot written to the store. ``--rows`` larger
   than the matrix repeats it under new employer ids (scoring cost does not depend on
   history, only on rows), which is how 5M workplaces are scored from a 1M-workplace world.
 - ``rankings``: filtered top-100 rankings read from the snapshot through the service's own
@@ -40,6 +42,7 @@ from features.matrix import feature_matrix
 from features.store_frames import load_frames
 from models.compiled_forest import compiled_if_possible
 from models.packaging import load_version
+from training.read_first import office_municipalities, rows_read_first
 from training.scoring import Snapshot, explain, rank_scores, store_snapshot
 
 MODEL_NAME = "employer-risk"
@@ -111,15 +114,20 @@ def score_stage(
 
     sample = features.sample(min(reasons_sample, len(features)), random_state=0)
     started = time.perf_counter()
-    sample_reasons = explain(model, sample)
+    explain(model, sample)
     seconds["reasons_sample"] = time.perf_counter() - started
 
     scores = rank_scores(probabilities)
-    # every row's reasons text as long as a real one: the sample's, repeated
-    reasons = {
-        target: [texts[i % len(texts)] for i in range(len(scores))]
-        for target, texts in sample_reasons.items()
-    }
+    # what `calle score` explains before it writes: the rankings planners read first
+    chosen = rows_read_first(
+        scores,
+        directory.set_index("employer_id").loc[scores.index.astype(str)],
+        office_municipalities(settings),
+        settings.snapshot_reasons_top,
+    )
+    started = time.perf_counter()
+    reasons = explain(model, features, chosen)
+    seconds["reasons_read_first"] = time.perf_counter() - started
     snapshot = Snapshot(
         snapshot_id=f"bench-{uuid.uuid4().hex[:8]}",
         model_name=MODEL_NAME,
@@ -139,6 +147,7 @@ def score_stage(
         "rows": len(features),
         "targets": len(model.targets),
         "reasons_rows": len(sample),
+        "read_first_rows": sum(len(rows) for rows in chosen.values()),
         "snapshot_rows": len(scores) * len(model.targets),
         "seconds": seconds,
     }
@@ -148,6 +157,7 @@ def rankings_stage(settings: Settings) -> dict[str, Any]:
     # imported here: the other stages need none of the service
     from service.rankings import ranking_page
     from service.read_cache import ServiceCaches
+    from service.reasons_on_read import stored_reasons_only
     from service.snapshots import SERVED_MODEL, latest_snapshot
 
     fresh = settings.model_copy(update={"read_cache_seconds": 0, "key_cache_seconds": 0})
@@ -173,7 +183,17 @@ def rankings_stage(settings: Settings) -> dict[str, Any]:
                 **query,
             }
             started = time.perf_counter()
-            ranking_page(engine, caches, settings.region_codes, filters, None, 100, None, {})
+            ranking_page(
+                engine,
+                caches,
+                stored_reasons_only,
+                settings.region_codes,
+                filters,
+                None,
+                100,
+                None,
+                {},
+            )
             timings.append(time.perf_counter() - started)
     finally:
         engine.dispose()

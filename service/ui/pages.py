@@ -27,7 +27,13 @@ from calle.offices import OfficeArea
 from calle.store import schema
 from features.contract import SIZE_BANDS
 from service.audit import record_access
-from service.dependencies import CachesDep, EngineDep, OfficeAreasDep, SettingsDep
+from service.dependencies import (
+    CachesDep,
+    EngineDep,
+    OfficeAreasDep,
+    ReasonsOnReadDep,
+    SettingsDep,
+)
 from service.employers import risk_of
 from service.keys import find_key
 from service.planning import OfficeRequest, PlanRequest, build_plan, plan_csv, read_plan
@@ -229,6 +235,7 @@ def rankings(
     request: Request,
     engine: EngineDep,
     caches: CachesDep,
+    explain: ReasonsOnReadDep,
     settings: SettingsDep,
     office_areas: OfficeAreasDep,
     session: SessionDep,
@@ -260,6 +267,7 @@ def rankings(
         page = ranking_page(
             engine,
             caches,
+            explain,
             settings.region_codes,
             filters,
             area,
@@ -324,6 +332,7 @@ def employer(
     request: Request,
     engine: EngineDep,
     caches: CachesDep,
+    explain: ReasonsOnReadDep,
     session: SessionDep,
     employer_id: Annotated[str, Path(min_length=1, max_length=128)],
 ) -> HTMLResponse:
@@ -332,7 +341,7 @@ def employer(
     endpoint = f"{PREFIX}/employers/{{employer_id}}"
     audited = {"employer_id": employer_id}
     try:
-        risk = risk_of(engine, caches, employer_id)
+        risk = risk_of(engine, caches, explain, employer_id)
     except Problem as problem:
         record_access(engine, session.key, "GET", endpoint, audited, 0, problem.status)
         return _refuse(request, session, problem.status, _problem_text(problem))

@@ -55,6 +55,18 @@ def test_nothing_found_is_never_kept_and_zero_seconds_keeps_nothing():
     assert [uncached.get("k", lambda: next(counter)) for _ in range(3)] == [0, 1, 2]
 
 
+def test_an_answer_its_reader_calls_not_final_is_returned_but_not_kept():
+    cache: ReadCache[tuple[str, bool]] = ReadCache(seconds=60, entries=10, timer=Clock())
+    answers = iter([("partial", False), ("whole", True), ("again", True)])
+
+    def final(answer: tuple[str, bool]) -> bool:
+        return answer[1]
+
+    assert cache.get("k", lambda: next(answers), keep=final) == ("partial", False)
+    assert cache.get("k", lambda: next(answers), keep=final) == ("whole", True)
+    assert cache.get("k", lambda: next(answers), keep=final) == ("whole", True)  # kept
+
+
 def test_the_oldest_entries_go_first_when_full():
     cache: ReadCache[int] = ReadCache(seconds=60, entries=2, timer=Clock())
     for key in ("a", "b", "c"):

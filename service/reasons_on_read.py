@@ -1,0 +1,135 @@
+"""Reasons explained when first read, for the scores a snapshot was written without.
+
+`calle score` explains only the scores planners read first (:mod:`training.read_first`):
+TreeSHAP for every workplace would take an hour per million. Any other score a ranking page
+or an employer's risk shows is explained here, the first time it is read: by the model
+version that scored the snapshot, from the workplace's features as of the snapshot's date,
+then stored beside the score so the next read finds it. Once the service follows a newer
+champion than the snapshot's model, the old model is no longer at hand: such scores stay
+without reasons until `calle score` writes the next snapshot.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+import sqlalchemy as sa
+
+from calle.store import schema
+from models.explanations import reasons_json, top_reasons
+from service.model_follower import ModelFollower
+from service.peer_rate_cache import PeerRateCache
+from service.snapshots import SnapshotInfo
+from service.store_features import features_from_store
+
+log = logging.getLogger(__name__)
+
+#: (target, employer id)
+ScoreKey = tuple[str, str]
+
+
+class Explainer(Protocol):
+    def __call__(self, snapshot: SnapshotInfo, wanted: list[ScoreKey]) -> dict[ScoreKey, str]:
+        """The reasons (JSON text) of the ``wanted`` scores it could explain."""
+        ...
+
+
+@dataclass(frozen=True)
+class ReasonsOnRead:
+    """An :class:`Explainer` over the service's store, served model and the snapshot's peer
+    rates (a cache of its own: events posted to the service do not move a past date's)."""
+
+    engine: sa.Engine
+    follower: ModelFollower
+    peer_rates: PeerRateCache
+
+    def __call__(self, snapshot: SnapshotInfo, wanted: list[ScoreKey]) -> dict[ScoreKey, str]:
+        return explain_on_read(self.engine, self.follower, self.peer_rates, snapshot, wanted)
+
+
+def stored_reasons_only(snapshot: SnapshotInfo, wanted: list[ScoreKey]) -> dict[ScoreKey, str]:
+    """An :class:`Explainer` for readers without a served model (benchmarks of the query)."""
+    return {}
+
+
+def explain_on_read(
+    engine: sa.Engine,
+    follower: ModelFollower,
+    peer_rates: PeerRateCache,
+    snapshot: SnapshotInfo,
+    wanted: list[ScoreKey],
+) -> dict[ScoreKey, str]:
+    """The reasons (JSON text, as stored) of the ``wanted`` scores of ``snapshot``, now
+    stored too; {} when the model that scored it is not the one served."""
+    if not wanted:
+        return {}
+    served = follower.served
+    if served is None or (served.model_name, served.version) != (
+        snapshot.model_name,
+        snapshot.model_version,
+    ):
+        log.info(
+            "%d scores of snapshot %s left without reasons: its model version %s is not the "
+            "one served",
+            len(wanted),
+            snapshot.snapshot_id,
+            snapshot.model_version,
+        )
+        return {}
+    started = time.perf_counter()
+    model = served.model
+    # the snapshot's peer rates: its date never moves, so they are computed once per worker
+    tables = peer_rates.get(engine, snapshot.as_of, model.categories)
+    ids = sorted({employer_id for _, employer_id in wanted})
+    features, _ = features_from_store(engine, tables, model, ids, snapshot.as_of)
+    by_target: dict[str, list[str]] = {}
+    for target, employer_id in wanted:
+        if target in model.targets and employer_id in features.index:
+            by_target.setdefault(target, []).append(employer_id)
+    found: dict[ScoreKey, str] = {}
+    for target, employer_ids in by_target.items():
+        explained = top_reasons(model, features.loc[employer_ids], target)
+        for employer_id, reasons in zip(employer_ids, explained, strict=True):
+            found[(target, employer_id)] = reasons_json(reasons)
+    _store(engine, snapshot.snapshot_id, found)
+    log.debug(
+        "explained %d scores of snapshot %s on read in %.1f ms",
+        len(found),
+        snapshot.snapshot_id,
+        1000 * (time.perf_counter() - started),
+    )
+    return found
+
+
+def _store(engine: sa.Engine, snapshot_id: str, found: dict[ScoreKey, str]) -> None:
+    """Keep the reasons for the next read; a failure costs only that (they are recomputed)."""
+    if not found:
+        return
+    table = schema.snapshot_scores
+    statement = (
+        table.update()
+        .where(
+            table.c.snapshot_id == snapshot_id,
+            table.c.target == sa.bindparam("b_target"),
+            table.c.employer_id == sa.bindparam("b_employer_id"),
+            table.c.reasons.is_(None),
+        )
+        .values(reasons=sa.bindparam("b_reasons"))
+    )
+    rows = [
+        {"b_target": target, "b_employer_id": employer_id, "b_reasons": reasons}
+        for (target, employer_id), reasons in found.items()
+    ]
+    try:
+        with engine.begin() as connection:
+            connection.execute(statement, rows)
+    except sa.exc.SQLAlchemyError as error:
+        log.warning(
+            "could not store %d reasons of snapshot %s (they will be explained again): %s",
+            len(rows),
+            snapshot_id,
+            error,
+        )

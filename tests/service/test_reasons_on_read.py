@@ -1,0 +1,164 @@
+"""Scores a snapshot was written without reasons are explained when first read, by the model
+that scored the snapshot, the same as if `calle score` had explained them, and are kept
+(both engines)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from calle.settings import Settings
+from calle.store import schema
+from features.matrix import feature_matrix
+from features.store_frames import load_frames
+from models.explanations import top_reasons
+from models.packaging import load_version
+from models.risk_model import RiskModel
+from service.app import create_app
+from service.roles import Role
+from tests.service.conftest import (
+    TrainedRegistry,
+    audit_rows,
+    bearer,
+    store_snapshot,
+    wait_for_model,
+)
+from training.scoring import Snapshot, score_population
+
+AS_OF = date(2025, 6, 1)
+RANKINGS = "/api/v1/rankings"
+
+
+@pytest.fixture(scope="module")
+def champion(trained_registry: TrainedRegistry) -> RiskModel:
+    return load_version(trained_registry.uri, "employer-risk", "1")
+
+
+@pytest.fixture
+def sparse_snapshot(serving_settings: Settings, world_engine: sa.Engine) -> Snapshot:
+    """The champion's snapshot of the small world with each ranking's top 2 explained."""
+    settings = serving_settings.model_copy(update={"snapshot_reasons_top": 2})
+    return score_population(settings, as_of=AS_OF, engine=world_engine)
+
+
+def expected_reasons(
+    engine: sa.Engine, model: RiskModel, employer_ids: list[str], target: str
+) -> dict[str, list[dict]]:
+    """What explaining the whole population as of the snapshot's date gives these scores."""
+    features = feature_matrix(
+        load_frames(engine), AS_OF, model.categories, model.attribute_kinds
+    ).loc[employer_ids]
+    return {
+        e: [r.as_dict() for r in reasons]
+        for e, reasons in zip(employer_ids, top_reasons(model, features, target), strict=True)
+    }
+
+
+def stored(engine: sa.Engine, snapshot_id: str, target: str) -> dict[str, str | None]:
+    table = schema.snapshot_scores
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(table.c.employer_id, table.c.reasons).where(
+                table.c.snapshot_id == snapshot_id, table.c.target == target
+            )
+        ).all()
+    return dict(rows)
+
+
+def as_stored(reasons: list[dict]) -> list[dict]:
+    return [{k: r[k] for k in ("feature", "contribution", "value")} for r in reasons]
+
+
+def test_a_ranking_page_explains_the_scores_stored_without_reasons_and_keeps_them(
+    sparse_snapshot, serving_client, world_engine, keys, champion
+):
+    snapshot_id = sparse_snapshot.snapshot_id
+    before = stored(world_engine, snapshot_id, "safety_health")
+    unexplained = {e for e, reasons in before.items() if reasons is None}
+    assert 0 < len(unexplained) < len(before)
+
+    response = serving_client.get(
+        RANKINGS,
+        headers=bearer(keys[Role.planner]),
+        params={"category": "safety_health", "limit": 150},
+    )
+    assert response.status_code == 200, response.text
+    items = response.json()["items"]
+    shown = [row["employer_id"] for row in items]
+    explained_now = [e for e in shown if e in unexplained]
+    assert len(explained_now) > 75  # most of the page was written without reasons
+
+    expected = expected_reasons(world_engine, champion, shown, "safety_health")
+    assert {row["employer_id"]: as_stored(row["reasons"]) for row in items} == expected
+    assert all(row["reasons"] for row in items)  # the riskiest 150 all have something raising it
+    assert all(r["text_es"] and r["text_en"] for row in items for r in row["reasons"])
+
+    after = stored(world_engine, snapshot_id, "safety_health")
+    for employer_id in explained_now:
+        assert json.loads(after[employer_id]) == expected[employer_id]
+    # nothing but the page's scores was touched
+    untouched = unexplained - set(shown)
+    assert untouched and all(after[e] is None for e in untouched)
+
+
+def test_an_employer_risk_explains_every_target_of_an_unexplained_workplace(
+    sparse_snapshot, serving_client, world_engine, keys, champion
+):
+    scores = sparse_snapshot.scores
+    middle = scores.index[scores["rank_any"] == len(scores) // 3][0]
+    assert all(sparse_snapshot.reasons[t][scores.index.get_loc(middle)] is None for t in ("any",))
+
+    response = serving_client.get(
+        f"/api/v1/employers/{middle}/risk", headers=bearer(keys[Role.planner])
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    answered = {"any": body["overall"]["reasons"]} | {
+        t: risk["reasons"] for t, risk in body["categories"].items()
+    }
+    assert set(answered) == set(sparse_snapshot.targets)
+    for target, reasons in answered.items():
+        expected = expected_reasons(world_engine, champion, [middle], target)[middle]
+        assert as_stored(reasons) == expected, target
+        assert json.loads(stored(world_engine, sparse_snapshot.snapshot_id, target)[middle]) == (
+            expected
+        )
+    assert any(answered.values())
+    assert audit_rows(world_engine)[-1].rows == 1
+
+
+def test_without_the_snapshot_s_model_scores_stay_unexplained_and_the_page_is_not_kept(
+    settings, engine, employers, keys
+):
+    """No model served (none registered): nothing to explain with. The page is not kept, so
+    once the reasons exist (another worker explained them) the next read shows them."""
+    snapshot = store_snapshot(engine, "20260101-nore0001", with_reasons=False)
+    app = create_app(settings.model_copy(update={"read_cache_seconds": 60}))
+    planner = bearer(keys[Role.planner])
+    with TestClient(app) as client:
+        wait_for_model(app)
+        first = client.get(RANKINGS, headers=planner, params={"limit": 5}).json()["items"]
+        assert [row["reasons"] for row in first] == [[]] * 5
+        assert all(v is None for v in stored(engine, snapshot.snapshot_id, "any").values())
+
+        reason = [{"feature": "violations_3y", "contribution": 0.25, "value": 4}]
+        with engine.begin() as connection:
+            connection.execute(
+                schema.snapshot_scores.update()
+                .where(schema.snapshot_scores.c.snapshot_id == snapshot.snapshot_id)
+                .values(reasons=json.dumps(reason))
+            )
+        again = client.get(RANKINGS, headers=planner, params={"limit": 5}).json()["items"]
+        assert [as_stored(row["reasons"]) for row in again] == [reason] * 5
+
+
+def test_the_snapshot_stores_reasons_only_for_the_rankings_read_first(sparse_snapshot):
+    scores = sparse_snapshot.scores
+    reasons = pd.Series(sparse_snapshot.reasons["any"], index=scores.index)
+    assert reasons[scores["rank_any"] <= 2].notna().all()
+    assert reasons.isna().mean() > 0.9

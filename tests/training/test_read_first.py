@@ -1,0 +1,64 @@
+"""Which scores a snapshot explains when written: the tops planners open first."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from training.read_first import rows_read_first
+
+
+def population(n: int = 2_000, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    rng = np.random.default_rng(seed)
+    state = rng.choice(["01", "11", "19", "32"], n, p=[0.6, 0.3, 0.09, 0.01])
+    municipality = np.array(
+        [f"{s}{m:03d}" for s, m in zip(state, rng.integers(1, 30, n), strict=True)]
+    )
+    directory = pd.DataFrame({"state": state, "municipality": municipality})
+    ranks = pd.DataFrame({f"rank_{t}": rng.permutation(n) + 1 for t in ("any", "subcontracting")})
+    return ranks, directory
+
+
+def brute_top(rank: np.ndarray, members: np.ndarray, top: int) -> set[int]:
+    """The positions of the ``top`` best-ranked members, the slow obvious way."""
+    inside = np.flatnonzero(members)
+    return set(inside[np.argsort(rank[inside])][:top].tolist())
+
+
+@pytest.mark.parametrize("top", [1, 5, 40])
+def test_the_national_state_and_named_municipality_tops_are_chosen_and_nothing_else(top):
+    ranks, directory = population()
+    named = {"11005", "32007", "99999"}  # one that holds no workplace
+    chosen = rows_read_first(ranks, directory, named, top)
+    assert set(chosen) == {"any", "subcontracting"}
+    for target, positions in chosen.items():
+        rank = ranks[f"rank_{target}"].to_numpy()
+        expected = brute_top(rank, np.ones(len(rank), bool), top)
+        for state in directory["state"].unique():
+            expected |= brute_top(rank, (directory["state"] == state).to_numpy(), top)
+        for municipality in named:
+            expected |= brute_top(rank, (directory["municipality"] == municipality).to_numpy(), top)
+        assert positions.tolist() == sorted(expected)
+
+
+def test_every_office_top_is_explained_whatever_its_area():
+    ranks, directory = population(seed=1)
+    # an office covering a whole state and one municipality of another
+    office = (directory["state"] == "19").to_numpy() | (directory["municipality"] == "01004")
+    chosen = set(rows_read_first(ranks, directory, {"01004"}, 25)["any"].tolist())
+    assert brute_top(ranks["rank_any"].to_numpy(), office.to_numpy(), 25) <= chosen
+    assert len(chosen) < len(ranks) / 2  # and most scores are left to be read
+
+
+def test_zero_or_a_top_as_large_as_the_population_chooses_every_row():
+    ranks, directory = population(n=50)
+    for top in (0, 50, 80):
+        chosen = rows_read_first(ranks, directory, set(), top)
+        assert all(p.tolist() == list(range(50)) for p in chosen.values())
+
+
+def test_a_workplace_without_a_municipality_is_still_ranked_in_its_state():
+    ranks = pd.DataFrame({"rank_any": [4, 1, 3, 2]})
+    directory = pd.DataFrame({"state": ["01", "01", "02", "02"], "municipality": [None] * 4})
+    assert rows_read_first(ranks, directory, {"01001"}, 1)["any"].tolist() == [1, 3]
