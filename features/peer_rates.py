@@ -8,6 +8,7 @@ producing extreme rates.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,6 +75,32 @@ class PeerRateTables:
     """
 
     rates: dict[str, SmoothedRates]
+
+    def to_json(self) -> str:
+        """A few thousand numbers as JSON, kept with a snapshot (floats round-trip exactly)."""
+        return json.dumps(
+            {
+                name: {
+                    "keys": list(r.keys),
+                    "default": r.default,
+                    "cells": [[str(k), float(v)] for k, v in r.by_cell.items()],
+                }
+                for name, r in self.rates.items()
+            }
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> PeerRateTables:
+        rates = {}
+        for name, table in json.loads(text).items():
+            cells = table["cells"]
+            by_cell = pd.Series(
+                [rate for _, rate in cells],
+                index=pd.Index([key for key, _ in cells], dtype=object, name="cell"),
+                dtype=np.float64,
+            )
+            rates[name] = SmoothedRates(tuple(table["keys"]), by_cell, float(table["default"]))
+        return cls(rates)
 
 
 @dataclass(frozen=True)

@@ -58,10 +58,15 @@ class Reason:
 
 
 def top_reasons(
-    model: RiskModel, features: pd.DataFrame, target: str = "any", count: int = 3
+    model: RiskModel,
+    features: pd.DataFrame,
+    target: str = "any",
+    count: int = 3,
+    encoded: np.ndarray | None = None,
 ) -> list[list[Reason]]:
-    """For each row, the ``count`` features that raise its score most (positive only)."""
-    contributions = model.contributions(features, target)
+    """For each row, the ``count`` features that raise its score most (positive only);
+    ``encoded``: ``model.encoded(features)``, if the caller has it."""
+    contributions = model.contributions(features, target, encoded)
     # a neutralised feature holds one value for everyone: no reason to tell a planner
     fixed = getattr(model, "neutral", {})
     columns = [c for c in contributions.columns if c != "bias" and c not in fixed]

@@ -169,15 +169,24 @@ class RiskModel:
         """The float matrix every target's booster predicts from (neutralised features fixed)."""
         return self.encoder.matrix(self._neutralised(features))
 
-    def contributions(self, features: pd.DataFrame, target: str = OVERALL) -> pd.DataFrame:
-        """Per-feature contributions to the margin (TreeSHAP); the last column is the bias."""
+    def contributions(
+        self,
+        features: pd.DataFrame,
+        target: str = OVERALL,
+        encoded: np.ndarray | None = None,
+    ) -> pd.DataFrame:
+        """Per-feature contributions to the margin (TreeSHAP); the last column is the bias.
+
+        ``encoded`` is :meth:`encoded` of ``features`` when the caller explains several
+        targets of the same rows: encoding costs more than TreeSHAP for a few rows."""
         model = self.targets[target]
-        encoded = self.encoder.transform(self._neutralised(features))
         columns = [*self.encoder.columns, "bias"]
         if model.booster is None:
             return pd.DataFrame(0.0, index=features.index, columns=columns)
         values = model.booster.predict(
-            encoded, num_iteration=model.best_iteration, pred_contrib=True
+            self.encoded(features) if encoded is None else encoded,
+            num_iteration=model.best_iteration,
+            pred_contrib=True,
         )
         return pd.DataFrame(values, index=features.index, columns=columns)
 

@@ -6,7 +6,6 @@ stops; routes reach it and the settings through :mod:`service.dependencies`.
 
 from __future__ import annotations
 
-import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -25,6 +24,7 @@ from service.model_follower import ModelFollower, compiling_loader
 from service.peer_rate_cache import PeerRateCache
 from service.problems import install_handlers
 from service.read_cache import ServiceCaches
+from service.reasons_on_read import SnapshotPeerRates
 from service.ui import pages
 
 API_PREFIX = "/api/v1"
@@ -65,8 +65,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.office_areas = load_office_areas(settings.offices_file)  # a bad file: no app
     app.state.peer_rates = PeerRateCache(settings.peer_rates_max_age_seconds)
-    # a snapshot's date never moves: its peer rates are computed once per worker and snapshot
-    app.state.snapshot_peer_rates = PeerRateCache(math.inf)
+    app.state.snapshot_peer_rates = SnapshotPeerRates()
     app.state.caches = ServiceCaches.from_settings(settings)
     install_handlers(app)
     metrics.install_metrics(app)

@@ -3,8 +3,9 @@
 `calle score` explains only the scores planners read first (:mod:`training.read_first`):
 TreeSHAP for every workplace would take an hour per million. Any other score a ranking page
 or an employer's risk shows is explained here, the first time it is read: by the model
-version that scored the snapshot, from the workplace's features as of the snapshot's date,
-then stored beside the score so the next read finds it. Once the service follows a newer
+version that scored the snapshot, from the workplace's features as of the snapshot's date
+(its own records, and the population's peer rates the snapshot keeps), then stored beside
+the score so the next read finds it. Once the service follows a newer
 champion than the snapshot's model, the old model is no longer at hand: such scores stay
 without reasons until `calle score` writes the next snapshot.
 """
@@ -12,6 +13,7 @@ without reasons until `calle score` writes the next snapshot.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass
 from typing import Protocol
@@ -19,9 +21,11 @@ from typing import Protocol
 import sqlalchemy as sa
 
 from calle.store import schema
+from features.matrix import population_peer_rates
+from features.peer_rates import PeerRateTables
+from features.store_frames import PEER_RATE_TABLES, load_frames
 from models.explanations import reasons_json, top_reasons
 from service.model_follower import ModelFollower
-from service.peer_rate_cache import PeerRateCache
 from service.snapshots import SnapshotInfo
 from service.store_features import features_from_store
 
@@ -37,14 +41,53 @@ class Explainer(Protocol):
         ...
 
 
+class SnapshotPeerRates:
+    """The peer rates each snapshot was scored with, read from it once per worker.
+
+    `calle score` keeps them with the snapshot (``score_snapshots.peer_rates``); for a
+    snapshot stored without them (before migration 0009) they are computed from the store as
+    of its date, which reads every inspection: tens of seconds at national scale, once."""
+
+    def __init__(self) -> None:
+        self._entry: tuple[str, PeerRateTables] | None = None
+        self._lock = threading.Lock()  # one read at a time; the others wait for it
+
+    def get(
+        self, engine: sa.Engine, snapshot: SnapshotInfo, categories: list[str]
+    ) -> PeerRateTables:
+        with self._lock:
+            if self._entry is not None and self._entry[0] == snapshot.snapshot_id:
+                return self._entry[1]
+            with engine.connect() as connection:
+                kept = connection.execute(
+                    sa.select(schema.score_snapshots.c.peer_rates).where(
+                        schema.score_snapshots.c.snapshot_id == snapshot.snapshot_id
+                    )
+                ).scalar_one_or_none()
+            if kept is not None:
+                tables = PeerRateTables.from_json(kept)
+            else:
+                started = time.perf_counter()
+                frames = load_frames(engine, PEER_RATE_TABLES)
+                tables = population_peer_rates(frames, snapshot.as_of, categories)
+                log.warning(
+                    "snapshot %s keeps no peer rates (scored before they were kept): computed "
+                    "from the store in %.1f s",
+                    snapshot.snapshot_id,
+                    time.perf_counter() - started,
+                )
+            self._entry = (snapshot.snapshot_id, tables)
+            return tables
+
+
 @dataclass(frozen=True)
 class ReasonsOnRead:
-    """An :class:`Explainer` over the service's store, served model and the snapshot's peer
-    rates (a cache of its own: events posted to the service do not move a past date's)."""
+    """An :class:`Explainer` over the service's store, served model and the snapshots' peer
+    rates."""
 
     engine: sa.Engine
     follower: ModelFollower
-    peer_rates: PeerRateCache
+    peer_rates: SnapshotPeerRates
 
     def __call__(self, snapshot: SnapshotInfo, wanted: list[ScoreKey]) -> dict[ScoreKey, str]:
         return explain_on_read(self.engine, self.follower, self.peer_rates, snapshot, wanted)
@@ -58,7 +101,7 @@ def stored_reasons_only(snapshot: SnapshotInfo, wanted: list[ScoreKey]) -> dict[
 def explain_on_read(
     engine: sa.Engine,
     follower: ModelFollower,
-    peer_rates: PeerRateCache,
+    peer_rates: SnapshotPeerRates,
     snapshot: SnapshotInfo,
     wanted: list[ScoreKey],
 ) -> dict[ScoreKey, str]:
@@ -81,8 +124,7 @@ def explain_on_read(
         return {}
     started = time.perf_counter()
     model = served.model
-    # the snapshot's peer rates: its date never moves, so they are computed once per worker
-    tables = peer_rates.get(engine, snapshot.as_of, model.categories)
+    tables = peer_rates.get(engine, snapshot, model.categories)
     ids = sorted({employer_id for _, employer_id in wanted})
     features, _ = features_from_store(engine, tables, model, ids, snapshot.as_of)
     by_target: dict[str, list[str]] = {}
@@ -90,8 +132,12 @@ def explain_on_read(
         if target in model.targets and employer_id in features.index:
             by_target.setdefault(target, []).append(employer_id)
     found: dict[ScoreKey, str] = {}
+    # encoded once for every target: for a few rows encoding costs more than TreeSHAP
+    encoded = model.encoded(features)
+    position = {employer_id: i for i, employer_id in enumerate(features.index)}
     for target, employer_ids in by_target.items():
-        explained = top_reasons(model, features.loc[employer_ids], target)
+        rows = [position[e] for e in employer_ids]
+        explained = top_reasons(model, features.iloc[rows], target, encoded=encoded[rows])
         for employer_id, reasons in zip(employer_ids, explained, strict=True):
             found[(target, employer_id)] = reasons_json(reasons)
     _store(engine, snapshot.snapshot_id, found)

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from calle.settings import Settings
 from features.frames import ContractFrames
 from features.matrix import feature_matrix
+from features.peer_rates import PeerRateTables
 from models.risk_model import BoosterFit, fit_booster_here
 
 log = logging.getLogger(__name__)
@@ -45,8 +46,10 @@ class Compute(Protocol):
         as_of: date,
         categories: list[str],
         attribute_kinds: dict[str, str],
+        peer_rates: PeerRateTables | None = None,
     ) -> pd.DataFrame:
-        """The population's feature matrix as of ``as_of`` (as :func:`feature_matrix`)."""
+        """The population's feature matrix as of ``as_of`` (as :func:`feature_matrix`);
+        ``peer_rates``: the population's, if the caller has computed them already."""
         ...
 
 
@@ -62,8 +65,9 @@ class InProcess:
         as_of: date,
         categories: list[str],
         attribute_kinds: dict[str, str],
+        peer_rates: PeerRateTables | None = None,
     ) -> pd.DataFrame:
-        return feature_matrix(frames, as_of, categories, attribute_kinds)
+        return feature_matrix(frames, as_of, categories, attribute_kinds, peer_rates)
 
 
 IN_PROCESS = InProcess()
@@ -86,7 +90,9 @@ class OnDask:
         as_of: date,
         categories: list[str],
         attribute_kinds: dict[str, str],
+        peer_rates: PeerRateTables | None = None,
     ) -> pd.DataFrame:
+        # the workers add up their slices' cell counts into the same tables themselves
         from features.distributed_matrix import distributed_feature_matrix
 
         matrix = distributed_feature_matrix(

@@ -23,6 +23,8 @@ import sqlalchemy as sa
 
 from calle.settings import Settings
 from calle.store import bulk, open_store, schema
+from features.matrix import population_peer_rates
+from features.peer_rates import PeerRateTables
 from features.store_frames import load_frames
 from models.compiled_forest import compiled_if_possible
 from models.explanations import reasons_json, top_reasons
@@ -52,6 +54,8 @@ class Snapshot:
     #: Per target, per workplace (in ``scores`` order): the top reasons as JSON text, or None
     #: where they are left to be explained when first read (training.read_first).
     reasons: dict[str, list[str | None]]
+    #: The population's peer rates the features used (None: not kept, as by benchmarks).
+    peer_rates: PeerRateTables | None = None
 
     @property
     def targets(self) -> list[str]:
@@ -105,7 +109,11 @@ def score_population(
         frames = load_frames(engine)
         if as_of is None:
             as_of = frames.last_event_day() + timedelta(days=1)
-        features = compute.features(frames, as_of, model.categories, model.attribute_kinds)
+        # kept with the snapshot: the service explains its scores on read with them
+        peer_rates = population_peer_rates(frames, as_of, model.categories)
+        features = compute.features(
+            frames, as_of, model.categories, model.attribute_kinds, peer_rates
+        )
         scores = rank_scores(model.predict(features))
         drift = _drift(settings, model_name, version, features, scores, as_of)
         explained_rows = rows_read_first(
@@ -121,6 +129,7 @@ def score_population(
             as_of=as_of,
             scores=scores,
             reasons=explain(model, features, explained_rows),
+            peer_rates=peer_rates,
         )
         store_snapshot(engine, snapshot, frames.employers, drift)
         _log_hit_rates(engine, settings, model_name, version)
@@ -210,10 +219,9 @@ def explain(
         for start in range(0, len(wanted), EXPLAIN_CHUNK):
             positions = wanted[start : start + EXPLAIN_CHUNK]
             chunk = features.iloc[positions]
-            for position, reasons in zip(
-                positions.tolist(), top_reasons(model, chunk, target), strict=True
-            ):
-                texts[position] = reasons_json(reasons)
+            reasons = top_reasons(model, chunk, target, encoded=model.encoded(chunk))
+            for position, found in zip(positions.tolist(), reasons, strict=True):
+                texts[position] = reasons_json(found)
         out[target] = texts
         explained += len(wanted)
     log.info(
@@ -262,6 +270,7 @@ def store_snapshot(
                 created_at=datetime.now(UTC),
                 employers=len(scores),
                 targets=json.dumps(snapshot.targets),
+                peer_rates=None if snapshot.peer_rates is None else snapshot.peer_rates.to_json(),
             )
         )
         bulk.insert_rows(

@@ -149,6 +149,9 @@ score_snapshots = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("employers", sa.Integer, nullable=False),
     sa.Column("targets", sa.Text, nullable=False),  # JSON list: "any" and the categories
+    #: JSON of the population's peer-rate tables the scores used (migration 0009), so the
+    #: service explains a score on read without reading every inspection again
+    sa.Column("peer_rates", sa.Text, nullable=True),
 )
 
 #: Long form (one row per workplace and target) so that rankings per category are index scans.

@@ -58,3 +58,21 @@ def test_counts_of_parts_add_up_to_the_population_rates(small_world_frames: Cont
     assert alone.rates["peer_rate_state_sector2_size"].default != (
         whole.rates["peer_rate_state_sector2_size"].default
     )
+
+
+def test_tables_kept_as_json_come_back_the_same_and_give_the_same_features(
+    small_world_frames: ContractFrames,
+):
+    from features.matrix import feature_matrix, population_peer_rates
+    from features.peer_rates import PeerRateTables
+
+    tables = population_peer_rates(small_world_frames, AS_OF, CATEGORIES)
+    back = PeerRateTables.from_json(tables.to_json())
+    assert back.rates.keys() == tables.rates.keys()
+    for name, rates in tables.rates.items():
+        assert back.rates[name].keys == rates.keys and back.rates[name].default == rates.default
+        assert back.rates[name].by_cell.to_dict() == rates.by_cell.to_dict(), name
+    pd.testing.assert_frame_equal(
+        feature_matrix(small_world_frames, AS_OF, CATEGORIES, peer_rates=back),
+        feature_matrix(small_world_frames, AS_OF, CATEGORIES),
+    )

@@ -157,6 +157,31 @@ def test_without_the_snapshot_s_model_scores_stay_unexplained_and_the_page_is_no
         assert [as_stored(row["reasons"]) for row in again] == [reason] * 5
 
 
+def test_a_snapshot_kept_without_peer_rates_is_explained_the_same_from_the_store(
+    sparse_snapshot, serving_client, world_engine, keys, champion
+):
+    """Snapshots scored before migration 0009 keep no peer rates: they are computed."""
+    with world_engine.begin() as connection:
+        kept = connection.execute(
+            sa.select(schema.score_snapshots.c.peer_rates).where(
+                schema.score_snapshots.c.snapshot_id == sparse_snapshot.snapshot_id
+            )
+        ).scalar_one()
+        connection.execute(
+            schema.score_snapshots.update()
+            .where(schema.score_snapshots.c.snapshot_id == sparse_snapshot.snapshot_id)
+            .values(peer_rates=None)
+        )
+    assert kept and json.loads(kept)  # `calle score` kept them
+    scores = sparse_snapshot.scores
+    middle = scores.index[scores["rank_any"] == len(scores) // 2][0]
+    body = serving_client.get(
+        f"/api/v1/employers/{middle}/risk", headers=bearer(keys[Role.planner])
+    ).json()
+    expected = expected_reasons(world_engine, champion, [middle], "any")[middle]
+    assert as_stored(body["overall"]["reasons"]) == expected
+
+
 def test_the_snapshot_stores_reasons_only_for_the_rankings_read_first(sparse_snapshot):
     scores = sparse_snapshot.scores
     reasons = pd.Series(sparse_snapshot.reasons["any"], index=scores.index)
