@@ -90,7 +90,15 @@ class ReasonsOnRead:
     peer_rates: SnapshotPeerRates
 
     def __call__(self, snapshot: SnapshotInfo, wanted: list[ScoreKey]) -> dict[ScoreKey, str]:
-        return explain_on_read(self.engine, self.follower, self.peer_rates, snapshot, wanted)
+        try:
+            return explain_on_read(self.engine, self.follower, self.peer_rates, snapshot, wanted)
+        except Exception:  # the scores still answer: reasons are what a failure costs
+            log.exception(
+                "could not explain %d scores of snapshot %s on read",
+                len(wanted),
+                snapshot.snapshot_id,
+            )
+            return {}
 
 
 def stored_reasons_only(snapshot: SnapshotInfo, wanted: list[ScoreKey]) -> dict[ScoreKey, str]:
