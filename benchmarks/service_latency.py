@@ -337,7 +337,7 @@ def _score_bodies(engine: sa.Engine, tracking_uri: str, work: Path) -> dict[str,
 def _clear_reasons(settings: Settings, employer_ids: list[str]) -> None:
     """Clear the latest snapshot's stored reasons of these workplaces."""
     engine = open_store(settings)
-    table = schema.snapshot_scores
+    table = schema.snapshot_reasons
     try:
         with engine.begin() as connection:
             latest = connection.execute(
@@ -347,12 +347,10 @@ def _clear_reasons(settings: Settings, employer_ids: list[str]) -> None:
             ).scalar_one()
             for start in range(0, len(employer_ids), 1000):
                 connection.execute(
-                    table.update()
-                    .where(
+                    table.delete().where(
                         table.c.snapshot_id == latest,
                         table.c.employer_id.in_(employer_ids[start : start + 1000]),
                     )
-                    .values(reasons=None)
                 )
     finally:
         engine.dispose()

@@ -22,9 +22,10 @@ from service.dependencies import CachesDep, EngineDep, ReasonsOnReadDep
 from service.history import HistorySummary, history_summary
 from service.keys import ApiKey
 from service.problems import Problem, problem_responses
+from service.ranked_snapshot import RankedSnapshot
 from service.read_cache import ServiceCaches
 from service.reasons import RiskReason, explained
-from service.reasons_on_read import Explainer
+from service.reasons_on_read import Explainer, ScoreKey, stored_reasons
 from service.roles import Role
 from service.snapshots import SnapshotInfo, current_snapshot
 
@@ -143,21 +144,10 @@ def _employer(connection: sa.Connection, employer_id: str) -> sa.Row:
     return row
 
 
-def _score_rows(
-    connection: sa.Connection, snapshot: SnapshotInfo, employer_id: str
-) -> list[sa.Row]:
-    table = schema.snapshot_scores
-    rows = connection.execute(
-        sa.select(
-            table.c.target, table.c.probability, table.c.rank, table.c.percentile, table.c.reasons
-        ).where(
-            # the target list lets both engines use the primary key (snapshot, target, employer)
-            table.c.snapshot_id == snapshot.snapshot_id,
-            table.c.target.in_(snapshot.targets),
-            table.c.employer_id == employer_id,
-        )
-    ).all()
-    if not any(row.target == OVERALL for row in rows):
+def _scored(ranked: RankedSnapshot, snapshot: SnapshotInfo, employer_id: str) -> int:
+    """Where the snapshot holds ``employer_id``; 404 if it did not score it."""
+    position = ranked.position(employer_id)
+    if position is None:
         raise Problem(
             404,
             "employer-not-scored",
@@ -165,42 +155,55 @@ def _score_rows(
             f"(as of {snapshot.as_of}); it was probably registered after it: run `calle score` "
             "to score it.",
         )
-    return list(rows)
+    return position
 
 
 def _scores(
-    rows: list[sa.Row], explain: Explainer, snapshot: SnapshotInfo, employer_id: str
+    ranked: RankedSnapshot,
+    position: int,
+    stored: dict[ScoreKey, str],
+    explain: Explainer,
+    snapshot: SnapshotInfo,
+    employer_id: str,
 ) -> dict[str, TargetRisk]:
     """Each target's risk; its reasons as stored, or explained now."""
-    found = explain(snapshot, [(row.target, employer_id) for row in rows if row.reasons is None])
-    by_target = {
-        row.target: TargetRisk(
-            probability=row.probability,
-            rank=row.rank,
-            percentile=row.percentile,
-            reasons=explained(row.reasons or found.get((row.target, employer_id))),
+    missing = [(t, employer_id) for t in snapshot.targets if (t, employer_id) not in stored]
+    found = explain(snapshot, missing)
+    by_target = {}
+    for target in snapshot.targets:
+        score = ranked.score(target, position)
+        by_target[target] = TargetRisk(
+            probability=score.probability,
+            rank=score.rank,
+            percentile=score.percentile,
+            reasons=explained(
+                stored.get((target, employer_id)) or found.get((target, employer_id))
+            ),
         )
-        for row in rows
-    }
     return by_target
 
 
 def risk_of(
     engine: sa.Engine, caches: ServiceCaches, explain: Explainer, employer_id: str
 ) -> EmployerRisk:
-    """The latest snapshot's risk of ``employer_id``; its scores and history are read fresh,
-    and scores stored without reasons are explained by ``explain``."""
+    """The latest snapshot's risk of ``employer_id`` (its scores from the snapshot in memory,
+    its history read fresh); scores without stored reasons are explained by ``explain``."""
     snapshot = current_snapshot(engine, caches.snapshots)
     with engine.connect() as connection:
         employer = _employer(connection, employer_id)
-        if snapshot is None:
-            raise Problem(
-                409, "no-snapshot", "No score snapshot is stored yet: run `calle score` first."
-            )
-        rows = _score_rows(connection, snapshot, employer_id)
+    if snapshot is None:
+        raise Problem(
+            409, "no-snapshot", "No score snapshot is stored yet: run `calle score` first."
+        )
+    ranked = caches.ranked.get(engine, snapshot.snapshot_id, snapshot.targets)
+    position = _scored(ranked, snapshot, employer_id)
+    with engine.connect() as connection:
+        stored = stored_reasons(
+            connection, snapshot.snapshot_id, list(snapshot.targets), [employer_id]
+        )
         history = history_summary(connection, employer_id)
     # explained after the connection is back: explaining reads and writes on its own
-    by_target = _scores(rows, explain, snapshot, employer_id)
+    by_target = _scores(ranked, position, stored, explain, snapshot, employer_id)
     return EmployerRisk(
         employer_id=employer.employer_id,
         name=employer.name,

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from calle.offices import OfficeArea, OfficeAreas
 from calle.store import schema
+from calle.store.snapshot_tables import read_scores
 from service.plan_selection import (
     OfficeOutcome,
     OfficeQuota,
@@ -269,22 +270,22 @@ def resolve(
 
 def _candidates(connection: sa.Connection, resolved: dict[str, Any]) -> pd.DataFrame:
     """Every ranked workplace, and every mandatory one, in rank order (unranked last)."""
-    scores, employers = schema.snapshot_scores, schema.employers
+    employers = schema.employers
     as_of = date.fromisoformat(resolved["as_of"])
+    category = resolved["category"]
+    stored = read_scores(
+        connection,
+        resolved["snapshot_id"],
+        ["employer_id", f"rank_{category}", f"p_{category}", "state", "municipality"],
+    )
     ranked = pd.DataFrame(
-        connection.execute(
-            sa.select(
-                scores.c.employer_id,
-                scores.c.rank,
-                scores.c.probability.label("score"),
-                scores.c.state,
-                scores.c.municipality,
-            ).where(
-                scores.c.snapshot_id == resolved["snapshot_id"],
-                scores.c.target == resolved["category"],
-            )
-        ).all(),
-        columns=["employer_id", "rank", "score", "state", "municipality"],
+        {
+            "employer_id": stored.column("employer_id").to_numpy(zero_copy_only=False),
+            "rank": stored.column(f"rank_{category}").to_numpy().astype(np.int64),
+            "score": stored.column(f"p_{category}").to_numpy(),
+            "state": stored.column("state").to_numpy(zero_copy_only=False),
+            "municipality": stored.column("municipality").to_numpy(zero_copy_only=False),
+        }
     )
     mandatory = set(resolved["must_include"])
     unknown = mandatory - _existing(connection, mandatory)

@@ -1,6 +1,8 @@
 """``GET /api/v1/rankings``: the latest snapshot's riskiest workplaces, filtered and paged.
 
-Pages are keyset-paginated on rank (an index scan on ``(snapshot_id, target, rank)``), and a
+Pages are keyset-paginated on rank, walked in the snapshot's rank order held in memory
+(:mod:`service.ranked_snapshot`); the names, and the reasons explained so far, are read from
+the store for the page's rows alone. A
 cursor pins the snapshot and the filters it was issued for: a walk through all pages sees
 every matching workplace exactly once, in rank order, even if a new snapshot is stored
 meanwhile. The office filter keeps the workplaces in the office's area
@@ -34,9 +36,10 @@ from service.dependencies import (
 )
 from service.keys import ApiKey
 from service.problems import Problem, problem_responses
+from service.ranked_snapshot import RankedSnapshot, RankingFilter
 from service.read_cache import ServiceCaches
 from service.reasons import RiskReason, explained
-from service.reasons_on_read import Explainer
+from service.reasons_on_read import Explainer, stored_reasons
 from service.roles import Role
 from service.snapshots import SnapshotInfo, current_snapshot, stored_snapshot
 
@@ -47,9 +50,6 @@ OVERALL = "any"
 _SECTOR_PREFIX = re.compile(r"\d{1,6}")
 
 ENDPOINT = "/api/v1/rankings"
-#: An office area of up to this many states and municipalities is read as one index walk
-#: per state and municipality, merged; a larger one as one walk of the overall ranking.
-MAX_MERGED_WALKS = 8
 
 
 class RankedEmployer(BaseModel):
@@ -153,97 +153,31 @@ def _snapshot(
     return snapshot
 
 
-def _sector_range(prefix: str) -> tuple[str, str | None]:
-    """The codes starting with ``prefix`` as a range, ``low <= code < high``: SCIAN codes are
-    digits, so this holds in any collation, and unlike ``LIKE 'p%'`` it is checked inside
-    the ranking indexes (``high`` is None for an all-9 prefix: nothing sorts above it)."""
-    if set(prefix) == {"9"}:
-        return prefix, None
-    return prefix, str(int(prefix) + 1).zfill(len(prefix))
-
-
-def _filtered(query: sa.Select, filters: dict[str, Any], columns: tuple[str, ...]) -> sa.Select:
-    scores = schema.snapshot_scores
-    for column in columns:
-        if filters.get(column) is not None:
-            query = query.where(scores.c[column] == filters[column])
-    if filters.get("sector") is not None:
-        low, high = _sector_range(filters["sector"])
-        query = query.where(scores.c.sector >= low)
-        if high is not None:
-            query = query.where(scores.c.sector < high)
-    return query
-
-
-def _query(
-    snapshot_id: str,
-    category: str,
-    filters: dict[str, Any],
-    area: OfficeArea | None,
-    after: int,
-    limit: int,
-) -> sa.Select:
-    """The page's rows: one index walk in rank order, or, for an office, one per state and
-    municipality of its area, merged by rank (each reads at most a page of its own index)."""
-    scores, employers = schema.snapshot_scores, schema.employers
-    walk = (
-        sa.select(scores.c.employer_id, scores.c.rank)
-        .where(
-            scores.c.snapshot_id == snapshot_id,
-            scores.c.target == category,
-            scores.c.rank > after,
-        )
-        .order_by(scores.c.rank)
-        .limit(limit + 1)
+def _ranking_filter(filters: dict[str, Any], area: OfficeArea | None) -> RankingFilter:
+    return RankingFilter(
+        state=filters["state"],
+        municipality=filters["municipality"],
+        sector=filters["sector"],
+        size_band=filters["size_band"],
+        area_states=None if area is None else tuple(area.states),
+        area_municipalities=None if area is None else tuple(area.municipalities),
     )
-    walk = _filtered(walk, filters, ("state", "municipality", "size_band"))
-    if area is None:
-        page = walk.subquery("page")
-    elif len(area.states) + len(area.municipalities) > MAX_MERGED_WALKS:
-        # a large area (a state's hundreds of municipalities) covers a large share: one
-        # walk of the overall ranking, its state and municipality checked in the index,
-        # reaches 100 of them soon; hundreds of merged walks would cost more to plan
-        covered = []
-        if area.states:
-            covered.append(scores.c.state.in_(area.states))
-        if area.municipalities:
-            covered.append(scores.c.municipality.in_(area.municipalities))
-        page = walk.where(sa.or_(*covered)).subquery("page")
-    else:
-        # a workplace in a covered state and a covered municipality of it comes once: UNION
-        branches = [walk.where(scores.c.state == state).subquery() for state in area.states] + [
-            walk.where(scores.c.municipality == municipality).subquery()
-            for municipality in area.municipalities
-        ]
-        merged = sa.union(*(sa.select(b.c.employer_id, b.c.rank) for b in branches)).subquery()
-        # the page is cut from the merged walks before anything is joined to it
-        page = sa.select(merged).order_by(merged.c.rank).limit(limit + 1).subquery("page")
-    return (
+
+
+def _directory(connection: sa.Connection, employer_ids: list[str]) -> dict[str, sa.Row]:
+    """The shown workplaces' directory entries (name, and where they are now)."""
+    employers = schema.employers
+    rows = connection.execute(
         sa.select(
-            scores.c.employer_id,
+            employers.c.employer_id,
             employers.c.name,
             employers.c.state,
             employers.c.municipality,
             employers.c.sector,
             employers.c.size_band,
-            scores.c.probability,
-            scores.c.rank,
-            scores.c.percentile,
-            scores.c.reasons,
-        )
-        .select_from(page)
-        .join(
-            scores,
-            sa.and_(
-                scores.c.snapshot_id == snapshot_id,
-                scores.c.target == category,
-                scores.c.employer_id == page.c.employer_id,
-            ),
-        )
-        .join(employers, employers.c.employer_id == page.c.employer_id)
-        .order_by(page.c.rank)
-        .limit(limit + 1)
-    )
+        ).where(employers.c.employer_id.in_(employer_ids))
+    ).all()
+    return {row.employer_id: row for row in rows}
 
 
 def office_area_of(areas: OfficeAreas | None, office: str | None) -> OfficeArea | None:
@@ -261,18 +195,28 @@ def office_area_of(areas: OfficeAreas | None, office: str | None) -> OfficeArea 
         raise Problem.invalid("query", "office", str(error.args[0])) from None
 
 
-def _row(row: sa.Row, reasons: str | None) -> dict[str, Any]:
-    """A :class:`RankedEmployer`'s fields."""
+def _row(
+    ranked: RankedSnapshot,
+    category: str,
+    position: int,
+    employer: sa.Row | None,
+    reasons: str | None,
+) -> dict[str, Any]:
+    """A :class:`RankedEmployer`'s fields: the directory entry as it is now (as scored, for a
+    workplace the directory no longer holds)."""
+    employer_id = ranked.employer_id(position)
+    entry = ranked.directory(position) if employer is None else employer._asdict()
+    score = ranked.score(category, position)
     return {
-        "employer_id": row.employer_id,
-        "name": row.name,
-        "state": row.state,
-        "municipality": row.municipality,
-        "sector": row.sector,
-        "size_band": row.size_band,
-        "score": row.probability,
-        "rank": row.rank,
-        "percentile": row.percentile,
+        "employer_id": employer_id,
+        "name": entry.get("name"),
+        "state": entry["state"],
+        "municipality": entry["municipality"],
+        "sector": entry["sector"],
+        "size_band": entry["size_band"],
+        "score": score.probability,
+        "rank": score.rank,
+        "percentile": score.percentile,
         "reasons": explained(reasons),
     }
 
@@ -380,17 +324,26 @@ def ranking_page(
 
     def read() -> tuple[tuple[dict[str, Any], ...], bool, bool]:
         """The page, whether more follow, and whether every score on it has its reasons."""
+        ranked = caches.ranked.get(engine, snapshot.snapshot_id, snapshot.targets)
+        positions = ranked.page(category, _ranking_filter(filters, area), after, limit + 1)
+        shown = positions[:limit].tolist()
+        ids = [ranked.employer_id(p) for p in shown]
         with engine.connect() as connection:
-            rows = connection.execute(
-                _query(snapshot.snapshot_id, category, filters, area, after, limit)
-            ).all()
-        shown = rows[:limit]
-        missing = [(category, row.employer_id) for row in shown if row.reasons is None]
+            directory = _directory(connection, ids)
+            stored = stored_reasons(connection, snapshot.snapshot_id, [category], ids)
+        missing = [(category, e) for e in ids if (category, e) not in stored]
         found = explain(snapshot, missing)
         page = tuple(
-            _row(row, row.reasons or found.get((category, row.employer_id))) for row in shown
+            _row(
+                ranked,
+                category,
+                p,
+                directory.get(e),
+                stored.get((category, e)) or found.get((category, e)),
+            )
+            for p, e in zip(shown, ids, strict=True)
         )
-        return page, len(rows) > limit, len(found) == len(missing)
+        return page, len(positions) > limit, len(found) == len(missing)
 
     found = caches.pages.get(
         (snapshot.snapshot_id, category, fingerprint, after, limit), read, keep=lambda p: p[2]

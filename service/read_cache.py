@@ -9,8 +9,9 @@ is kept by its snapshot's id until newer pages push it out (``CALLE_READ_CACHE_P
 stored snapshot never changes, and neither does a directory entry once imported (the import
 rejects a known id with other content), so a page of a given snapshot is the same forever.
 
+A snapshot's scores are read into memory whole, once per worker (:mod:`service.ranked_snapshot`).
 What is never kept: the audit row (every access is written, cached or not), an employer's
-own scores and history (read fresh), and anything not found (an unknown key or a missing
+history (read fresh), and anything not found (an unknown key or a missing
 snapshot is looked up again on the next request), and a page with a score left unexplained
 (the model that scored it still loading, or no longer served).
 """
@@ -26,6 +27,7 @@ from typing import Any, Generic, TypeVar
 from cachetools import LRUCache, TTLCache
 
 from calle.settings import Settings
+from service.ranked_snapshot import RankedSnapshots
 
 V = TypeVar("V")
 
@@ -96,6 +98,8 @@ class ServiceCaches:
     keys: ReadCache[Any]
     snapshots: ReadCache[Any]
     pages: ReadCache[Any]
+    #: the snapshots' scores, read whole once per worker (they never change)
+    ranked: RankedSnapshots
 
     @classmethod
     def from_settings(
@@ -107,4 +111,5 @@ class ServiceCaches:
             pages=ReadCache(
                 settings.read_cache_seconds, settings.read_cache_pages, timer, expires=False
             ),
+            ranked=RankedSnapshots(),
         )

@@ -1,7 +1,7 @@
 """A score's reasons as the API sends them: each stored feature contribution in plain words.
 
 Rankings and employer risk pages show the same reasons the same way, so both build them here
-from the JSON stored with every snapshot score (``snapshot_scores.reasons``).
+from the JSON stored for each explained snapshot score (``snapshot_reasons.reasons``).
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@
 TreeSHAP for every workplace would take an hour per million. Any other score a ranking page
 or an employer's risk shows is explained here, the first time it is read: by the model
 version that scored the snapshot, from the workplace's features as of the snapshot's date
-(its own records, and the population's peer rates the snapshot keeps), then stored beside
-the score so the next read finds it. Once the service follows a newer
+(its own records, and the population's peer rates the snapshot keeps), then stored
+(``snapshot_reasons``) so the next read finds it. Once the service follows a newer
 champion than the snapshot's model, the old model is no longer at hand: such scores stay
 without reasons until `calle score` writes the next snapshot.
 """
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from calle.store import schema
 from features.matrix import population_peer_rates
@@ -158,24 +159,33 @@ def explain_on_read(
     return found
 
 
+def stored_reasons(
+    connection: sa.Connection, snapshot_id: str, targets: list[str], employer_ids: list[str]
+) -> dict[ScoreKey, str]:
+    """The reasons explained so far of these workplaces' scores for ``targets``."""
+    if not employer_ids:
+        return {}
+    table = schema.snapshot_reasons
+    rows = connection.execute(
+        sa.select(table.c.target, table.c.employer_id, table.c.reasons).where(
+            table.c.snapshot_id == snapshot_id,
+            table.c.target.in_(targets),
+            table.c.employer_id.in_(employer_ids),
+        )
+    ).all()
+    return {(row.target, row.employer_id): row.reasons for row in rows}
+
+
 def _store(engine: sa.Engine, snapshot_id: str, found: dict[ScoreKey, str]) -> None:
-    """Keep the reasons for the next read; a failure costs only that (they are recomputed)."""
+    """Keep the reasons for the next read; a failure costs only that (they are recomputed).
+    Two workers explaining the same score both try: the first one's stays."""
     if not found:
         return
-    table = schema.snapshot_scores
-    statement = (
-        table.update()
-        .where(
-            table.c.snapshot_id == snapshot_id,
-            table.c.target == sa.bindparam("b_target"),
-            table.c.employer_id == sa.bindparam("b_employer_id"),
-            table.c.reasons.is_(None),
-        )
-        .values(reasons=sa.bindparam("b_reasons"))
-    )
+    insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+    statement = insert(schema.snapshot_reasons).on_conflict_do_nothing()
     rows = [
-        {"b_target": target, "b_employer_id": employer_id, "b_reasons": reasons}
-        for (target, employer_id), reasons in found.items()
+        {"snapshot_id": snapshot_id, "target": target, "employer_id": employer_id, "reasons": text}
+        for (target, employer_id), text in found.items()
     ]
     try:
         with engine.begin() as connection:

@@ -22,11 +22,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
 from calle.store import schema
+from calle.store.snapshot_tables import read_scores
 from models.risk_model import OVERALL, RiskModel
 from training.drift import SHIFTED, STABLE, profile_frame, stability
 
@@ -195,6 +198,28 @@ def _in_chunks(
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
+def _visited_probabilities(
+    connection: sa.Connection, snapshot_ids: list[str], targets: list[str], visited: set[str]
+) -> pd.DataFrame:
+    """The visited workplaces' probabilities per snapshot: index (snapshot_id, employer_id),
+    a column per target. Each snapshot's ids and probabilities are read whole, then cut."""
+    parts = []
+    for snapshot_id in snapshot_ids:
+        stored = read_scores(connection, snapshot_id)
+        held = [t for t in targets if f"p_{t}" in stored.column_names]
+        if not held:
+            continue
+        wanted = pa.array(sorted(visited), pa.string())
+        kept = stored.filter(pc.is_in(stored.column("employer_id"), value_set=wanted))
+        part = pd.DataFrame({t: kept.column(f"p_{t}").to_numpy() for t in held})
+        part["snapshot_id"] = snapshot_id
+        part["employer_id"] = kept.column("employer_id").to_numpy(zero_copy_only=False)
+        parts.append(part)
+    if not parts:
+        return pd.DataFrame()
+    return pd.concat(parts, ignore_index=True).set_index(["snapshot_id", "employer_id"])
+
+
 def realised_hit_rates(
     engine: sa.Engine,
     model_name: str,
@@ -202,7 +227,7 @@ def realised_hit_rates(
     warn_z: float = 3.0,
 ) -> list[HitRate]:
     """Per target, what inspections since the version's first snapshot found vs predicted."""
-    snap, scores = schema.score_snapshots, schema.snapshot_scores
+    snap = schema.score_snapshots
     insp, found = schema.inspections, schema.findings
     with engine.connect() as connection:
         snapshots = pd.DataFrame(
@@ -238,16 +263,11 @@ def realised_hit_rates(
             left_on="date",
             right_on="as_of",
         )
-        employers = sorted(visits["employer_id"].astype(str).unique())
-        probabilities = _in_chunks(
+        wide = _visited_probabilities(
             connection,
-            lambda ids: sa.select(
-                scores.c.snapshot_id, scores.c.target, scores.c.employer_id, scores.c.probability
-            ).where(
-                scores.c.snapshot_id.in_(list(visits["snapshot_id"].unique())),
-                scores.c.employer_id.in_(ids),
-            ),
-            employers,
+            [s for s in visits["snapshot_id"].dropna().unique()],
+            targets,
+            set(visits["employer_id"].astype(str)),
         )
         findings = _in_chunks(
             connection,
@@ -256,13 +276,6 @@ def realised_hit_rates(
             ),
             sorted(visits["inspection_id"].astype(str).unique()),
         )
-    wide = (
-        probabilities.pivot_table(
-            index=["snapshot_id", "employer_id"], columns="target", values="probability"
-        )
-        if not probabilities.empty
-        else pd.DataFrame()
-    )
     visits = visits.join(wide, on=["snapshot_id", "employer_id"]) if not wide.empty else visits
     out = []
     for target in targets:

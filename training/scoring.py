@@ -22,7 +22,7 @@ import pyarrow as pa
 import sqlalchemy as sa
 
 from calle.settings import Settings
-from calle.store import bulk, open_store, schema
+from calle.store import bulk, open_store, schema, snapshot_tables
 from features.matrix import population_peer_rates
 from features.peer_rates import PeerRateTables
 from features.store_frames import load_frames
@@ -233,33 +233,11 @@ def explain(
     return out
 
 
-#: The directory columns stored beside each score, for filtered rankings.
-FILTER_COLUMNS = ("state", "municipality", "sector", "size_band")
-
-
 def store_snapshot(
     engine: sa.Engine, snapshot: Snapshot, employers: pd.DataFrame, drift: dict | None = None
 ) -> None:
-    scores = snapshot.scores
-    directory = employers.set_index("employer_id").reindex(scores.index.astype(str))
-    long = pd.concat(
-        [
-            pd.DataFrame(
-                {
-                    "snapshot_id": snapshot.snapshot_id,
-                    "target": target,
-                    "employer_id": scores.index.astype(str),
-                    "probability": scores[probability_column(target)].to_numpy(),
-                    "rank": scores[f"rank_{target}"].to_numpy(),
-                    "percentile": scores[f"percentile_{target}"].to_numpy(),
-                    "reasons": snapshot.reasons[target],
-                    **{c: directory[c].to_numpy(dtype=object) for c in FILTER_COLUMNS},
-                }
-            )
-            for target in snapshot.targets
-        ],
-        ignore_index=True,
-    )
+    """Write the snapshot, its scores (one row per workplace, :mod:`calle.store.snapshot_tables`)
+    and the reasons explained so far, in one transaction."""
     with engine.begin() as connection:
         connection.execute(
             schema.score_snapshots.insert().values(
@@ -268,19 +246,55 @@ def store_snapshot(
                 model_version=snapshot.model_version,
                 as_of=snapshot.as_of,
                 created_at=datetime.now(UTC),
-                employers=len(scores),
+                employers=len(snapshot.scores),
                 targets=json.dumps(snapshot.targets),
                 peer_rates=None if snapshot.peer_rates is None else snapshot.peer_rates.to_json(),
             )
         )
-        bulk.insert_rows(
-            connection, schema.snapshot_scores, pa.Table.from_pandas(long, preserve_index=False)
+        snapshot_tables.write_scores(
+            connection, snapshot.snapshot_id, score_table(snapshot, employers)
         )
+        bulk.insert_rows(connection, schema.snapshot_reasons, _reason_rows(snapshot))
         if drift is not None:
             store_report(
                 connection, snapshot.snapshot_id, snapshot.model_name, snapshot.model_version, drift
             )
-    bulk.refresh_statistics(engine, [schema.score_snapshots, schema.snapshot_scores])
+    bulk.refresh_statistics(engine, [schema.score_snapshots, schema.snapshot_reasons])
+
+
+def score_table(snapshot: Snapshot, employers: pd.DataFrame) -> pa.Table:
+    """The snapshot's scores with each workplace's directory entry, as stored."""
+    scores = snapshot.scores
+    ids = scores.index.astype(str)
+    directory = employers.set_index("employer_id").reindex(ids)
+    columns: dict[str, object] = {"employer_id": ids.to_numpy(dtype=object)}
+    for column in snapshot_tables.DIRECTORY_COLUMNS:  # missing values (NaN) become nulls
+        columns[column] = pa.array(
+            directory[column].to_numpy(dtype=object), pa.string(), from_pandas=True
+        )
+    for target in snapshot.targets:
+        columns[f"p_{target}"] = scores[probability_column(target)].to_numpy(np.float64)
+        columns[f"rank_{target}"] = scores[f"rank_{target}"].to_numpy(np.int32)
+    return pa.table(columns, schema=snapshot_tables.score_schema(snapshot.targets))
+
+
+def _reason_rows(snapshot: Snapshot) -> pa.Table:
+    ids = snapshot.scores.index.astype(str).to_numpy(dtype=object)
+    parts = []
+    for target in snapshot.targets:
+        texts = np.asarray(snapshot.reasons[target], dtype=object)
+        explained = np.flatnonzero(texts != None)  # noqa: E711 - elementwise test for None
+        parts.append(
+            pa.table(
+                {
+                    "snapshot_id": pa.array([snapshot.snapshot_id] * len(explained), pa.string()),
+                    "target": pa.array([target] * len(explained), pa.string()),
+                    "employer_id": pa.array(ids[explained], pa.string()),
+                    "reasons": pa.array(texts[explained], pa.string()),
+                }
+            )
+        )
+    return pa.concat_tables(parts)
 
 
 def write_scores(snapshot: Snapshot, path: Path) -> Path:

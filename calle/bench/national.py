@@ -151,7 +151,7 @@ def _score(
             seconds["snapshot_write"],
             result["snapshot_rows"],
             peak,
-            f"{result['targets']} targets per workplace",
+            f"one row per workplace, {result['targets']} targets each",
         )
     )
 
@@ -228,7 +228,8 @@ def bench_size(
                 result["seconds"]["queries"],
                 result["rows"],
                 peak,
-                f"p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms per query",
+                f"p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms per query; "
+                f"snapshot read into memory first in {result['seconds']['load']:.1f} s",
             )
         )
         progress(f"{employers:>10,}  {'rankings':<28} p99 {result['p99_ms']:.1f} ms")

@@ -154,44 +154,33 @@ score_snapshots = sa.Table(
     sa.Column("peer_rates", sa.Text, nullable=True),
 )
 
-#: Long form (one row per workplace and target) so that rankings per category are index scans.
-snapshot_scores = sa.Table(
-    "snapshot_scores",
+#: Each snapshot's scores, one row per workplace, as zstd-compressed Arrow chunks
+#: (:mod:`calle.store.snapshot_tables`; migration 0010): written in seconds at national scale
+#: and ranked in memory by the service.
+snapshot_score_chunks = sa.Table(
+    "snapshot_score_chunks",
+    metadata,
+    sa.Column("snapshot_id", sa.Text, primary_key=True),
+    sa.Column("chunk", sa.Integer, primary_key=True),
+    sa.Column("rows", sa.Integer, nullable=False),
+    sa.Column("arrow", sa.LargeBinary, nullable=False),
+    sa.ForeignKeyConstraint(
+        ["snapshot_id"], ["score_snapshots.snapshot_id"], name="fk_snapshot_score_chunks_snapshot"
+    ),
+)
+
+#: The reasons of the scores explained so far: those planners read first, written by
+#: `calle score`, and any other when first read (migration 0010).
+snapshot_reasons = sa.Table(
+    "snapshot_reasons",
     metadata,
     sa.Column("snapshot_id", sa.Text, primary_key=True),
     sa.Column("target", sa.Text, primary_key=True),
     sa.Column("employer_id", sa.Text, primary_key=True),
-    sa.Column("probability", sa.Float, nullable=False),
-    sa.Column("rank", sa.Integer, nullable=False),
-    sa.Column("percentile", sa.Float, nullable=False),
     #: JSON list of the top reasons raising this score: {"feature", "contribution", "value"}.
-    sa.Column("reasons", sa.Text, nullable=True),
-    #: The workplace's directory entry when scored, for filtered rankings (migration 0004).
-    sa.Column("state", sa.Text, nullable=True),
-    sa.Column("municipality", sa.Text, nullable=True),
-    sa.Column("sector", sa.Text, nullable=True),
-    sa.Column("size_band", sa.Text, nullable=True),
+    sa.Column("reasons", sa.Text, nullable=False),
     sa.ForeignKeyConstraint(
-        ["snapshot_id"], ["score_snapshots.snapshot_id"], name="fk_snapshot_scores_snapshot"
-    ),
-    # filters are checked inside these indexes, after rank, and a walk reads the employer id
-    # from them too (migration 0005)
-    sa.Index(
-        "ix_snapshot_scores_rank",
-        *("snapshot_id", "target", "rank", "state", "municipality", "sector", "size_band"),
-        "employer_id",
-    ),
-    sa.Index(
-        "ix_snapshot_scores_state_rank",
-        *("snapshot_id", "target", "state", "rank", "sector", "size_band", "employer_id"),
-    ),
-    sa.Index(
-        "ix_snapshot_scores_municipality_rank",
-        *("snapshot_id", "target", "municipality", "rank", "sector", "size_band", "employer_id"),
-    ),
-    sa.Index(
-        "ix_snapshot_scores_sector_rank",
-        *("snapshot_id", "target", "sector", "state", "rank", "size_band", "employer_id"),
+        ["snapshot_id"], ["score_snapshots.snapshot_id"], name="fk_snapshot_reasons_snapshot"
     ),
 )
 

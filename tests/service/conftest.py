@@ -1,8 +1,9 @@
 """Service fixtures: a running app over a real store (both engines), keys, a stored snapshot,
 and a real MLflow registry trained once per session on the small world.
 
-Snapshots are written straight into ``score_snapshots``/``snapshot_scores`` (no model is
-trained for them): rankings only read them, and this keeps those tests fast and exact.
+Snapshots are written straight into ``score_snapshots``, ``snapshot_score_chunks`` and
+``snapshot_reasons`` (no model is trained for them): rankings only read them, and this keeps
+those tests fast and exact.
 Scoring needs a real model: :func:`trained_registry` holds two versions, and each test that
 may move the champion gets its own copy of the registry's database (:func:`registry_uri`).
 """
@@ -18,6 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import mlflow
+import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
@@ -25,6 +27,7 @@ from fastapi.testclient import TestClient
 
 from calle.settings import Settings
 from calle.store import open_store, schema
+from calle.store.snapshot_tables import DIRECTORY_COLUMNS, score_schema, write_scores
 from features.contract_import import import_folder
 from service.app import create_app
 from service.keys import create_key
@@ -89,28 +92,24 @@ def store_snapshot(
                 targets=json.dumps(list(targets)),
             )
         )
-        rows = []
+        columns: dict[str, list] = {"employer_id": ids}
+        for column in DIRECTORY_COLUMNS:
+            columns[column] = [getattr(directory[e], column) for e in ids]
+        reasons = []
         for t, target in enumerate(targets):
             order = sorted(ids, key=lambda e: ((int(e[1:]) * (7 + 4 * t)) % 41, e))
-            for rank, employer_id in enumerate(order, start=1):
-                feature = "violations_3y" if target == "any" else f"{target}_violations_3y"
-                reasons = [{"feature": feature, "contribution": 0.1, "value": 2}]
-                rows.append(
-                    {
-                        "snapshot_id": snapshot_id,
-                        "target": target,
-                        "employer_id": employer_id,
-                        "probability": 1.0 - rank / (len(ids) + 1),
-                        "rank": rank,
-                        "percentile": 100.0 * (len(ids) - rank) / len(ids),
-                        "reasons": json.dumps(reasons) if with_reasons else None,
-                        "state": directory[employer_id].state,
-                        "municipality": directory[employer_id].municipality,
-                        "sector": directory[employer_id].sector,
-                        "size_band": directory[employer_id].size_band,
-                    }
-                )
-        connection.execute(schema.snapshot_scores.insert(), rows)
+            rank_of = {employer_id: rank for rank, employer_id in enumerate(order, start=1)}
+            columns[f"p_{target}"] = [1.0 - rank_of[e] / (len(ids) + 1) for e in ids]
+            columns[f"rank_{target}"] = [rank_of[e] for e in ids]
+            feature = "violations_3y" if target == "any" else f"{target}_violations_3y"
+            text = json.dumps([{"feature": feature, "contribution": 0.1, "value": 2}])
+            reasons += [
+                {"snapshot_id": snapshot_id, "target": target, "employer_id": e, "reasons": text}
+                for e in ids
+            ]
+        write_scores(connection, snapshot_id, pa.table(columns, schema=score_schema(list(targets))))
+        if with_reasons and reasons:
+            connection.execute(schema.snapshot_reasons.insert(), reasons)
     return StoredSnapshot(snapshot_id, targets, tuple(ids))
 
 

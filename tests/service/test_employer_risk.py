@@ -18,7 +18,15 @@ from calle.store import open_store, schema
 from features.contract_import import import_folder
 from service.app import create_app
 from service.roles import Role
-from tests.service.conftest import EMPLOYERS, audit_rows, bearer, is_problem, later, store_snapshot
+from tests.service.conftest import (
+    EMPLOYERS,
+    audit_rows,
+    bearer,
+    is_problem,
+    later,
+    store_snapshot,
+)
+from tests.snapshot_scores import stored_scores
 
 BY_ID = {e["employer_id"]: e for e in EMPLOYERS}
 ENDPOINT = "/api/v1/employers/{employer_id}/risk"
@@ -177,15 +185,8 @@ def test_the_page_holds_the_scores_of_every_target_with_reasons(
     )
     assert body["scored"] == 40
     assert set(body["categories"]) == {"safety_health"}
-    with engine.connect() as connection:
-        stored = {
-            row.target: row
-            for row in connection.execute(
-                sa.select(schema.snapshot_scores).where(
-                    schema.snapshot_scores.c.employer_id == "E001"
-                )
-            )
-        }
+    scores = stored_scores(engine)
+    stored = {row.target: row for row in scores[scores["employer_id"] == "E001"].itertuples()}
     for target, risk in (
         ("any", body["overall"]),
         ("safety_health", body["categories"]["safety_health"]),

@@ -8,7 +8,6 @@ import io
 from datetime import date, timedelta
 
 import pytest
-import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -17,6 +16,7 @@ from calle.store import schema
 from service.app import create_app
 from service.roles import Role
 from tests.service.conftest import EMPLOYERS, audit_rows, bearer, is_problem
+from tests.snapshot_scores import stored_scores
 
 PLANS = "/api/v1/plans"
 AS_OF = "2026-06-30"
@@ -56,16 +56,10 @@ def planner(keys):
     return bearer(keys[Role.planner])
 
 
-def ranked(engine, state: str) -> list[str]:
-    scores = schema.snapshot_scores
-    with engine.connect() as connection:
-        return list(
-            connection.execute(
-                sa.select(scores.c.employer_id)
-                .where(scores.c.target == "any", scores.c.state == state)
-                .order_by(scores.c.rank)
-            ).scalars()
-        )
+def ranked(engine, state: str, target: str = "any") -> list[str]:
+    scores = stored_scores(engine)
+    kept = scores[(scores["target"] == target) & (scores["state"] == state)]
+    return kept.sort_values("rank")["employer_id"].tolist()
 
 
 def post(client, headers, **body):
@@ -203,18 +197,7 @@ def test_a_request_that_cannot_be_planned_is_422_naming_the_field(
 def test_a_campaign_office_may_bring_its_own_area(plan_client, planner, snapshot, engine):
     body = {"category": "safety_health", "offices": {"CAMPAIGN": {"capacity": 6, "states": ["19"]}}}
     plan = post(plan_client, planner, **body, exploration_share=0).json()
-    scores = schema.snapshot_scores
-    with engine.connect() as connection:
-        expected = (
-            connection.execute(
-                sa.select(scores.c.employer_id)
-                .where(scores.c.target == "safety_health", scores.c.state == "19")
-                .order_by(scores.c.rank)
-                .limit(6)
-            )
-            .scalars()
-            .all()
-        )
+    expected = ranked(engine, "19", "safety_health")[:6]
     assert [v["employer_id"] for v in plan["visits"]] == expected
 
 

@@ -1,15 +1,11 @@
-import tomllib
-
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from calle.config_files import ConfigError
-from calle.offices import OfficeAreas
 from calle.store import open_store
 from features.contract_import import import_folder
 from service.app import create_app
-from service.rankings import MAX_MERGED_WALKS, _sector_range
 from service.roles import Role
 from tests.service.conftest import (
     EMPLOYERS,
@@ -120,17 +116,6 @@ def test_filters_keep_exactly_the_matching_workplaces(client, planner, snapshot,
     assert ranks == sorted(ranks)
     for row in rows:
         assert keep(row)
-
-
-@pytest.mark.parametrize(
-    ("prefix", "low", "high"),
-    [("3363", "3363", "3364"), ("3369", "3369", "3370"), ("09", "09", "10"), ("99", "99", None)],
-)
-def test_a_sector_prefix_is_the_range_of_codes_it_starts(prefix, low, high):
-    assert _sector_range(prefix) == (low, high)
-    codes = ["0999", "09", "091", "10", "3363", "336390", "3364", "33699", "3370", "99", "999999"]
-    inside = [c for c in codes if c >= low and (high is None or c < high)]
-    assert inside == [c for c in codes if c.startswith(prefix)]
 
 
 def test_a_filter_nothing_matches_is_an_empty_page(client, planner, snapshot):
@@ -263,7 +248,7 @@ def office_client(settings, engine, tmp_path):
         ("OF-MIX", lambda e: e["state"] == "19" or e["municipality"] == "11001"),
         # 11001 lies in state 11: its workplaces come once, not once per way the area covers them
         ("OF-OVERLAP", lambda e: e["state"] == "11" or e["municipality"] == "19002"),
-        # more codes than MAX_MERGED_WALKS: read as one walk of the overall ranking
+        # a state and two municipalities elsewhere
         ("OF-WIDE", lambda e: e["state"] == "01" or e["municipality"] in ("11001", "19002")),
     ],
 )
@@ -306,8 +291,3 @@ def test_a_bad_office_file_stops_the_app_naming_the_field(settings, tmp_path, te
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError, match=named):
         create_app(settings.model_copy(update={"offices_file": path}))
-
-
-def test_the_wide_office_is_wider_than_the_merged_walks():
-    area = OfficeAreas.model_validate(tomllib.loads(OFFICES_TOML)).offices["OF-WIDE"]
-    assert len(area.states) + len(area.municipalities) > MAX_MERGED_WALKS

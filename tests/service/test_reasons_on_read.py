@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from calle.settings import Settings
 from calle.store import schema
+from calle.store.snapshot_tables import read_scores
 from features.matrix import feature_matrix
 from features.store_frames import load_frames
 from models.explanations import top_reasons
@@ -60,14 +61,16 @@ def expected_reasons(
 
 
 def stored(engine: sa.Engine, snapshot_id: str, target: str) -> dict[str, str | None]:
-    table = schema.snapshot_scores
+    """Every scored workplace's stored reasons for ``target`` (None: not explained yet)."""
+    table = schema.snapshot_reasons
     with engine.connect() as connection:
+        ids = read_scores(connection, snapshot_id, ["employer_id"]).column("employer_id")
         rows = connection.execute(
             sa.select(table.c.employer_id, table.c.reasons).where(
                 table.c.snapshot_id == snapshot_id, table.c.target == target
             )
         ).all()
-    return dict(rows)
+    return {employer_id: None for employer_id in ids.to_pylist()} | dict(rows)
 
 
 def as_stored(reasons: list[dict]) -> list[dict]:
@@ -149,9 +152,16 @@ def test_without_the_snapshot_s_model_scores_stay_unexplained_and_the_page_is_no
         reason = [{"feature": "violations_3y", "contribution": 0.25, "value": 4}]
         with engine.begin() as connection:
             connection.execute(
-                schema.snapshot_scores.update()
-                .where(schema.snapshot_scores.c.snapshot_id == snapshot.snapshot_id)
-                .values(reasons=json.dumps(reason))
+                schema.snapshot_reasons.insert(),
+                [
+                    {
+                        "snapshot_id": snapshot.snapshot_id,
+                        "target": "any",
+                        "employer_id": employer_id,
+                        "reasons": json.dumps(reason),
+                    }
+                    for employer_id in snapshot.employer_ids
+                ],
             )
         again = client.get(RANKINGS, headers=planner, params={"limit": 5}).json()["items"]
         assert [as_stored(row["reasons"]) for row in again] == [reason] * 5

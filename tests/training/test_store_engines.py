@@ -10,7 +10,8 @@ import mlflow
 import sqlalchemy as sa
 
 from calle.settings import Settings
-from calle.store import open_store
+from calle.store import open_store, schema
+from calle.store.snapshot_tables import read_scores
 from features.contract_import import import_folder
 from training.config import TrainConfig, parse_config
 from training.experiment import train
@@ -33,20 +34,24 @@ def test_train_promote_score_on_this_engine(settings: Settings, small_world: Pat
     engine = open_store(settings)
     try:
         with engine.connect() as connection:
-            rows = connection.execute(
-                sa.text(
-                    "SELECT target, count(*), min(rank), max(rank) FROM snapshot_scores "
-                    "WHERE snapshot_id = :s GROUP BY target ORDER BY target"
-                ),
-                {"s": snapshot.snapshot_id},
-            ).all()
+            stored = read_scores(connection, snapshot.snapshot_id).to_pandas()
+            rows = [
+                (
+                    target,
+                    len(stored),
+                    stored[f"rank_{target}"].min(),
+                    stored[f"rank_{target}"].max(),
+                )
+                for target in sorted(snapshot.targets)
+            ]
+            top_ids = stored.loc[stored["rank_any"] <= 20, "employer_id"].tolist()
             top = (
                 connection.execute(
-                    sa.text(
-                        "SELECT reasons FROM snapshot_scores WHERE snapshot_id = :s "
-                        "AND target = 'any' AND rank <= 20"
-                    ),
-                    {"s": snapshot.snapshot_id},
+                    sa.select(schema.snapshot_reasons.c.reasons).where(
+                        schema.snapshot_reasons.c.snapshot_id == snapshot.snapshot_id,
+                        schema.snapshot_reasons.c.target == "any",
+                        schema.snapshot_reasons.c.employer_id.in_(top_ids),
+                    )
                 )
                 .scalars()
                 .all()
@@ -61,7 +66,7 @@ def test_train_promote_score_on_this_engine(settings: Settings, small_world: Pat
     assert len(rows) == 6 and all(r[1:] == (n, 1, n) for r in rows)
     assert str(as_of) == "2026-01-01"  # the day after the world's last day
     reasons = [json.loads(text) for text in top]
-    assert all(r for r in reasons), "the riskiest workplaces have reasons"
+    assert len(reasons) == 20 and all(reasons), "the riskiest workplaces have reasons"
     known = {s.name for s in result.model.specs}
     for row in reasons:
         assert len(row) <= 3 and all(r["feature"] in known and r["contribution"] > 0 for r in row)

@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from calle.cli import app
 from calle.settings import Settings
 from calle.store import open_store
+from tests.snapshot_scores import stored_scores
 
 runner = CliRunner()
 MODEL = "employer-risk"
@@ -135,19 +136,16 @@ def test_scoring_stores_a_deterministic_snapshot_and_writes_the_file(trained):
             )
         ).all()
         assert len(snapshots) == 2 and {s.model_version for s in snapshots} == {"1"}
-        ranks = [
-            pd.read_sql(
-                sa.text(
-                    "SELECT employer_id, target, rank, probability FROM "
-                    "snapshot_scores WHERE snapshot_id = :s ORDER BY target, rank"
-                ),
-                connection,
-                params={"s": s.snapshot_id},
-            )
-            for s in snapshots
-        ]
         employers = connection.execute(sa.text("SELECT count(*) FROM employers")).scalar()
+    scores = stored_scores(engine)
     engine.dispose()
+    columns = ["employer_id", "target", "rank", "probability"]
+    ranks = [
+        scores[scores["snapshot_id"] == s.snapshot_id].sort_values(
+            ["target", "rank"], ignore_index=True
+        )[columns]
+        for s in snapshots
+    ]
     first, second = ranks
     pd.testing.assert_frame_equal(first, second)
     overall = first[first.target == "any"]
@@ -171,21 +169,20 @@ def test_scoring_stores_a_deterministic_snapshot_and_writes_the_file(trained):
 def test_each_stored_score_carries_its_workplace_s_directory_entry(trained):
     """Rankings filter on these columns; they must be the workplace's own."""
     engine = open_store(trained["settings"])
+    scores = stored_scores(engine)
     with engine.connect() as connection:
-        mismatches = connection.execute(
-            sa.text(
-                "SELECT count(*) FROM snapshot_scores s JOIN employers e "
-                "ON e.employer_id = s.employer_id WHERE s.state <> e.state "
-                "OR s.sector <> e.sector "
-                "OR coalesce(s.municipality, '-') <> coalesce(e.municipality, '-') "
-                "OR coalesce(s.size_band, '-') <> coalesce(e.size_band, '-')"
-            )
-        ).scalar_one()
-        stored = connection.execute(
-            sa.text("SELECT count(*) FROM snapshot_scores WHERE state IS NOT NULL")
-        ).scalar_one()
+        directory = pd.read_sql(
+            sa.text("SELECT employer_id, state, municipality, sector, size_band FROM employers"),
+            connection,
+        )
     engine.dispose()
-    assert mismatches == 0 and stored > 0
+    columns = ["employer_id", "state", "municipality", "sector", "size_band"]
+    stored = scores[columns].drop_duplicates().fillna("-").sort_values("employer_id")
+    own = directory[directory["employer_id"].isin(stored["employer_id"])].fillna("-")
+    assert len(stored) > 0 and stored["state"].ne("-").all()
+    pd.testing.assert_frame_equal(
+        stored.reset_index(drop=True), own.sort_values("employer_id").reset_index(drop=True)
+    )
 
 
 def test_a_run_comparing_weighting_and_inspector_adjustment_ships_the_configured_model(

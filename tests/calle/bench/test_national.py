@@ -82,9 +82,9 @@ def test_the_figures_count_the_rows_each_stage_handled(bench):
     assert by[("features", 800)]["rows"] <= 800  # those registered by the as-of date
     scored = by[("scoring", 800)]["rows"]
     assert by[("raw LightGBM (baseline)", 800)]["rows"] == scored
-    assert by[("snapshot write", 800)]["rows"] == 6 * scored  # overall and five categories
+    assert by[("snapshot write", 800)]["rows"] == scored  # one row per workplace
     assert by[("scoring", 2000)]["rows"] == 2000
-    assert by[("snapshot write", 2000)]["rows"] == 6 * 2000
+    assert by[("snapshot write", 2000)]["rows"] == 2000
     assert by[("reasons (TreeSHAP, sample)", 2000)]["rows"] == 300
     # at this size every state's top 100 holds most of its workplaces
     assert 2000 <= by[("reasons (read first)", 2000)]["rows"] <= 6 * 2000
