@@ -39,7 +39,7 @@ from service.problems import Problem, problem_responses
 from service.ranked_snapshot import RankedSnapshot, RankingFilter
 from service.read_cache import ServiceCaches
 from service.reasons import RiskReason, explained
-from service.reasons_on_read import Explainer, stored_reasons
+from service.reasons_on_read import Explainer
 from service.roles import Role
 from service.snapshots import SnapshotInfo, current_snapshot, stored_snapshot
 
@@ -164,9 +164,12 @@ def _ranking_filter(filters: dict[str, Any], area: OfficeArea | None) -> Ranking
     )
 
 
-def _directory(connection: sa.Connection, employer_ids: list[str]) -> dict[str, sa.Row]:
-    """The shown workplaces' directory entries (name, and where they are now)."""
-    employers = schema.employers
+def _shown(
+    connection: sa.Connection, snapshot_id: str, category: str, employer_ids: list[str]
+) -> dict[str, sa.Row]:
+    """The shown workplaces' directory entries (name, and where they are now) and the reasons
+    stored for their scores, in one statement."""
+    employers, reasons = schema.employers, schema.snapshot_reasons
     rows = connection.execute(
         sa.select(
             employers.c.employer_id,
@@ -175,7 +178,19 @@ def _directory(connection: sa.Connection, employer_ids: list[str]) -> dict[str, 
             employers.c.municipality,
             employers.c.sector,
             employers.c.size_band,
-        ).where(employers.c.employer_id.in_(employer_ids))
+            reasons.c.reasons,
+        )
+        .select_from(
+            employers.outerjoin(
+                reasons,
+                sa.and_(
+                    reasons.c.snapshot_id == snapshot_id,
+                    reasons.c.target == category,
+                    reasons.c.employer_id == employers.c.employer_id,
+                ),
+            )
+        )
+        .where(employers.c.employer_id.in_(employer_ids))
     ).all()
     return {row.employer_id: row for row in rows}
 
@@ -199,13 +214,13 @@ def _row(
     ranked: RankedSnapshot,
     category: str,
     position: int,
+    employer_id: str,
     employer: sa.Row | None,
     reasons: str | None,
 ) -> dict[str, Any]:
     """A :class:`RankedEmployer`'s fields: the directory entry as it is now (as scored, for a
     workplace the directory no longer holds)."""
-    employer_id = ranked.employer_id(position)
-    entry = ranked.directory(position) if employer is None else employer._asdict()
+    entry = ranked.directory(position) if employer is None else employer._mapping
     score = ranked.score(category, position)
     return {
         "employer_id": employer_id,
@@ -329,18 +344,12 @@ def ranking_page(
         shown = positions[:limit].tolist()
         ids = [ranked.employer_id(p) for p in shown]
         with engine.connect() as connection:
-            directory = _directory(connection, ids)
-            stored = stored_reasons(connection, snapshot.snapshot_id, [category], ids)
-        missing = [(category, e) for e in ids if (category, e) not in stored]
+            rows = _shown(connection, snapshot.snapshot_id, category, ids)
+        stored = {e: row.reasons for e, row in rows.items() if row.reasons is not None}
+        missing = [(category, e) for e in ids if e not in stored]
         found = explain(snapshot, missing)
         page = tuple(
-            _row(
-                ranked,
-                category,
-                p,
-                directory.get(e),
-                stored.get((category, e)) or found.get((category, e)),
-            )
+            _row(ranked, category, p, e, rows.get(e), stored.get(e) or found.get((category, e)))
             for p, e in zip(shown, ids, strict=True)
         )
         return page, len(positions) > limit, len(found) == len(missing)

@@ -38,7 +38,7 @@ from training.monitoring import (
     realised_hit_rates,
     store_report,
 )
-from training.read_first import office_municipalities, rows_read_first
+from training.read_first import office_areas, rows_read_first
 from training.registry import RegistryError, current_champion
 
 log = logging.getLogger(__name__)
@@ -119,7 +119,7 @@ def score_population(
         explained_rows = rows_read_first(
             scores,
             frames.employers.set_index("employer_id").reindex(scores.index.astype(str)),
-            office_municipalities(settings),
+            office_areas(settings),
             settings.snapshot_reasons_top,
         )
         snapshot = Snapshot(

@@ -42,7 +42,7 @@ from features.matrix import feature_matrix
 from features.store_frames import load_frames
 from models.compiled_forest import compiled_if_possible
 from models.packaging import load_version
-from training.read_first import office_municipalities, rows_read_first
+from training.read_first import office_areas, rows_read_first
 from training.scoring import Snapshot, explain, rank_scores, store_snapshot
 
 MODEL_NAME = "employer-risk"
@@ -122,7 +122,7 @@ def score_stage(
     chosen = rows_read_first(
         scores,
         directory.set_index("employer_id").loc[scores.index.astype(str)],
-        office_municipalities(settings),
+        office_areas(settings),
         settings.snapshot_reasons_top,
     )
     started = time.perf_counter()
