@@ -204,12 +204,12 @@ def _visited_probabilities(
     """The visited workplaces' probabilities per snapshot: index (snapshot_id, employer_id),
     a column per target. Each snapshot's ids and probabilities are read whole, then cut."""
     parts = []
+    wanted = pa.array(sorted(visited), pa.string())
     for snapshot_id in snapshot_ids:
         stored = read_scores(connection, snapshot_id)
         held = [t for t in targets if f"p_{t}" in stored.column_names]
         if not held:
             continue
-        wanted = pa.array(sorted(visited), pa.string())
         kept = stored.filter(pc.is_in(stored.column("employer_id"), value_set=wanted))
         part = pd.DataFrame({t: kept.column(f"p_{t}").to_numpy() for t in held})
         part["snapshot_id"] = snapshot_id
