@@ -16,7 +16,6 @@ import pandas as pd
 
 from features.catalogue import FeatureSpec
 from features.frames import ContractFrames
-from features.string_membership import is_in
 
 FAMILY = "peer_rates"
 PRIOR_INSPECTIONS = 20.0
@@ -136,13 +135,16 @@ class PeerRateCounts:
         return PeerRateTables(rates)
 
 
-def _cell_counts(event_cells: pd.Series, outcomes: np.ndarray) -> pd.DataFrame:
-    return (
-        pd.DataFrame({"cell": event_cells.to_numpy(dtype=object), "y": outcomes})
-        .groupby("cell")["y"]
-        .agg(["sum", "count"])
-        .astype(np.float64)
-    )
+def _cell_counts(cells: pd.Index, codes: np.ndarray, outcomes: np.ndarray) -> pd.DataFrame:
+    """Per cell with at least one event, the sum of ``outcomes`` and the number of events;
+    ``codes`` are each event's position in ``cells``."""
+    count = np.bincount(codes, minlength=len(cells)).astype(np.float64)
+    total = np.bincount(codes, weights=outcomes, minlength=len(cells))
+    seen = count > 0
+    return pd.DataFrame(
+        {"sum": total[seen], "count": count[seen]},
+        index=pd.Index(np.asarray(cells, dtype=object)[seen], name="cell"),
+    ).sort_index()
 
 
 def _cell_key(frame: pd.DataFrame, keys: tuple[str, ...]) -> pd.Series:
@@ -156,21 +158,41 @@ def peer_rate_counts(
     frames: ContractFrames, attributes: pd.DataFrame, categories: list[str]
 ) -> PeerRateCounts:
     """The cell counts of ``frames`` (already cut as of the date); ``attributes`` is the
-    output of ``attribute_features`` for the same employers."""
+    output of ``attribute_features`` for the same employers.
+
+    Each workplace's cell is keyed once and events reach it by position: keying every
+    inspection and finding (millions at national size) cost 8% of a 1M-workplace training.
+    """
     insp = frames.inspections
-    insp = insp[is_in(insp["employer_id"], attributes.index)]
-    at_insp = attributes.loc[insp["employer_id"].to_numpy()]
+    employer_of_inspection = attributes.index.get_indexer(insp["employer_id"].astype(str))
+    known = employer_of_inspection >= 0
+    employer_of_inspection = employer_of_inspection[known]
+    outcomes = insp["violation_found"].to_numpy(dtype=np.float64)[known]
     cells: dict[str, tuple[tuple[str, ...], pd.DataFrame]] = {}
+    cell_of_employer: dict[str, tuple[np.ndarray, pd.Index]] = {}
     for cell, keys in CELLS.items():
-        outcomes = insp["violation_found"].to_numpy(dtype=np.float64)
-        cells[f"peer_rate_{cell}"] = (keys, _cell_counts(_cell_key(at_insp, keys), outcomes))
+        codes, uniques = pd.factorize(_cell_key(attributes, keys))
+        cell_of_employer[cell] = (codes, uniques)
+        cells[f"peer_rate_{cell}"] = (
+            keys,
+            _cell_counts(uniques, codes[employer_of_inspection], outcomes),
+        )
     first = next(iter(CELLS))
-    find = frames.findings.merge(insp[["inspection_id", "employer_id"]], on="inspection_id")
-    finding_cell = _cell_key(attributes.loc[find["employer_id"].to_numpy()], CELLS[first])
+    findings = frames.findings
+    inspection = pd.Index(insp["inspection_id"].astype(str)[known]).get_indexer(
+        findings["inspection_id"].astype(str)
+    )
+    of_known = inspection >= 0
+    codes, uniques = cell_of_employer[first]
+    finding_cell = codes[employer_of_inspection[inspection[of_known]]]
+    category = findings["category"].to_numpy(dtype=object)[of_known]
+    violation = findings["violation"].to_numpy(dtype=np.float64)[of_known]
     for c in categories:
-        is_c = (find["category"] == c).to_numpy()
-        outcomes = find.loc[is_c, "violation"].to_numpy(dtype=np.float64)
-        cells[f"peer_rate_{c}_{first}"] = (CELLS[first], _cell_counts(finding_cell[is_c], outcomes))
+        is_c = category == c
+        cells[f"peer_rate_{c}_{first}"] = (
+            CELLS[first],
+            _cell_counts(uniques, finding_cell[is_c], violation[is_c]),
+        )
     return PeerRateCounts(cells)
 
 
