@@ -84,6 +84,13 @@ class BenchReport:
             {"plan": plan, "figures": [asdict(f) for f in self.figures]}, indent=2, default=str
         )
 
+    @classmethod
+    def from_json(cls, text: str) -> BenchReport:
+        """A saved run back, to render its table and plot again without re-running it."""
+        data = json.loads(text)
+        plan = BenchPlan(**{**data["plan"], "work": Path(data["plan"]["work"]), "postgres_url": ""})
+        return cls(plan, [Figure(**f) for f in data["figures"]])
+
 
 def _worker(
     stage: str, employers: int, work: Path, env: dict[str, str], extra: list[str]

@@ -36,6 +36,7 @@ def trained(small_world: Path, tmp_path_factory: pytest.TempPathFactory):
         first = runner.invoke(
             app, ["train", "--truth", str(small_world / "truth"), "--promote", "--json"]
         )
+        compiled = {p.name: p.stat().st_mtime_ns for p in (home / "compiled-trees").glob("*.o")}
         second = runner.invoke(app, ["train", "--truth", str(small_world / "truth")])
         refused = runner.invoke(app, ["promote"])
         scored = runner.invoke(
@@ -48,6 +49,7 @@ def trained(small_world: Path, tmp_path_factory: pytest.TempPathFactory):
         "home": home,
         "settings": settings,
         "first": first,
+        "compiled_at_promotion": compiled,
         "second": second,
         "refused": refused,
         "scored": scored,
@@ -123,6 +125,17 @@ def test_the_gate_promotes_the_first_and_refuses_an_equal_model(trained, client)
     tags = client.get_model_version(MODEL, "2").tags
     assert tags["gate.result"] == "refused" and tags["gate.champion_version"] == "1"
     assert client.get_model_version(MODEL, "1").tags["gate.result"] == "promoted"
+
+
+def test_promotion_compiles_the_champion_once_for_every_later_scoring(trained):
+    compiled = trained["compiled_at_promotion"]
+    assert "compiled its boosters for scoring" in trained["first"].output
+    assert len(compiled) >= 2  # one per target with a booster
+    assert "compiled its boosters" not in trained["refused"].output
+    assert trained["scored"].exit_code == 0, trained["scored"].output
+    # `calle score` found them cached: none compiled again, none added
+    after = {p.name: p.stat().st_mtime_ns for p in (trained["home"] / "compiled-trees").glob("*.o")}
+    assert after == compiled
 
 
 def test_scoring_stores_a_deterministic_snapshot_and_writes_the_file(trained):

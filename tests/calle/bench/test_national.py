@@ -98,6 +98,27 @@ def test_the_report_names_targets_growth_and_the_plot(bench):
     assert (work / "run" / "bench.png").stat().st_size > 10_000
 
 
+def test_a_saved_run_renders_again_without_running(bench, tmp_path):
+    result, work, _, _ = bench
+    again = CliRunner().invoke(
+        app, ["bench", "--from", str(work / "figures.json"), "--plot", str(tmp_path / "p.png")]
+    )
+    assert again.exit_code == 0, again.output
+    table = [line for line in result.output.splitlines() if line.startswith("| 800 |")]
+    assert table and all(line in again.output for line in table)
+    assert (tmp_path / "p.png").stat().st_size > 10_000
+    assert "       800  world" in result.output  # a run's progress lines...
+    assert "       800  world" not in again.output  # ...and none here: nothing ran
+
+
+def test_a_file_that_is_no_saved_run_is_refused_by_name(tmp_path):
+    other = tmp_path / "other.json"
+    other.write_text('{"figures": []}')
+    result = CliRunner().invoke(app, ["bench", "--from", str(other)])
+    assert result.exit_code == 2
+    assert "not a report written by `calle bench --json`" in result.output
+
+
 def test_the_benchmark_leaves_no_database_behind(bench):
     _, _, before, after = bench
     assert after == before
