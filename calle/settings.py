@@ -80,6 +80,13 @@ class Settings(BaseSettings):
         description="How often the service asks the registry whether the `champion` alias has "
         "moved (seconds); 0 checks only at start and on `POST /api/v1/models/reload`.",
     )
+    snapshot_poll_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="How often each service worker looks for a newer snapshot and reads it "
+        "into memory ahead of requests (seconds); 0 reads only the one there at start, later "
+        "ones on the first request that needs them.",
+    )
     peer_rates_max_age_seconds: float = Field(
         default=300.0,
         ge=0,

@@ -25,6 +25,7 @@ from service.peer_rate_cache import PeerRateCache
 from service.problems import install_handlers
 from service.read_cache import ServiceCaches
 from service.reasons_on_read import SnapshotPeerRates
+from service.snapshot_warmup import SnapshotWarmer
 from service.ui import pages
 
 API_PREFIX = "/api/v1"
@@ -50,9 +51,14 @@ def create_app(settings: Settings) -> FastAPI:
         )
         app.state.model_follower = follower
         follower.start()
+        warmer = SnapshotWarmer(
+            app.state.engine, app.state.caches.ranked, settings.snapshot_poll_seconds
+        )
+        warmer.start()
         try:
             yield
         finally:
+            warmer.stop()
             follower.stop()
             app.state.engine.dispose()
 

@@ -249,6 +249,10 @@ class RankedSnapshots:
         self._held: OrderedDict[str, RankedSnapshot] = OrderedDict()
         self._lock = threading.Lock()
 
+    def holds(self, snapshot_id: str) -> bool:
+        with self._lock:
+            return snapshot_id in self._held
+
     def get(self, engine: sa.Engine, snapshot_id: str, targets: Collection[str]) -> RankedSnapshot:
         with self._lock:
             held = self._held.get(snapshot_id)
