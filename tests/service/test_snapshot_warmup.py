@@ -26,6 +26,12 @@ def held_within(ranked: RankedSnapshots, snapshot_id: str, seconds: float = 20) 
     return False
 
 
+def store_newer_snapshot(engine: sa.Engine) -> StoredSnapshot:
+    """A snapshot written after the one the worker started with, as `calle score` would."""
+    later = datetime.now(UTC) + timedelta(seconds=1)
+    return store_snapshot(engine, "20260102-bbbb0002", created_at=later)
+
+
 def test_a_started_worker_holds_the_latest_snapshot_before_any_request(
     settings: Settings, engine: sa.Engine, snapshot: StoredSnapshot
 ):
@@ -41,9 +47,7 @@ def test_a_newer_snapshot_is_read_ahead_and_the_one_before_kept(
     with TestClient(app):
         ranked = app.state.caches.ranked
         assert held_within(ranked, snapshot.snapshot_id)
-        newer = store_snapshot(
-            engine, "20260102-bbbb0002", created_at=datetime.now(UTC) + timedelta(seconds=1)
-        )
+        newer = store_newer_snapshot(engine)
         assert held_within(ranked, newer.snapshot_id)
         assert ranked.holds(snapshot.snapshot_id)  # pages of cursors issued before still work
 
@@ -55,9 +59,7 @@ def test_with_polling_off_only_the_snapshot_at_start_is_read_ahead(
     with TestClient(app):
         ranked = app.state.caches.ranked
         assert held_within(ranked, snapshot.snapshot_id)
-        newer = store_snapshot(
-            engine, "20260102-bbbb0002", created_at=datetime.now(UTC) + timedelta(seconds=1)
-        )
+        newer = store_newer_snapshot(engine)
         time.sleep(0.5)
         assert not ranked.holds(newer.snapshot_id)
 
