@@ -120,7 +120,8 @@ class ScoreRequest(BaseModel):
         min_length=1,
         description="The same features as `records`, one array per feature (all of one "
         "length; a feature left out is missing for every workplace), optionally with an "
-        "`employer_id` array to echo. A fifth of the bytes of `records` for a large batch.",
+        "`employer_id` array to echo. Batch clients should prefer it: a fifth of the bytes of "
+        "`records`, and less than half the server's work per workplace.",
     )
     as_of: date | None = Field(
         default=None,
