@@ -217,9 +217,16 @@ def _compile_champion(settings: Settings, model: str, version: str) -> None:
     from models.packaging import load_version
 
     started = time.perf_counter()
-    compiled_if_possible(
-        load_version(settings.tracking_uri, model, version), settings.compiled_trees_dir
-    )
+    try:  # only a head start: the promotion stands, and scoring compiles what is missing
+        compiled = compiled_if_possible(
+            load_version(settings.tracking_uri, model, version), settings.compiled_trees_dir
+        )
+    except Exception as error:
+        typer.echo(f"its boosters were not compiled ahead ({type(error).__name__}: {error})")
+        return
+    if not any(target.compiled for target in compiled.targets.values()):
+        typer.echo("its boosters were not compiled ahead (see the warning above)")
+        return
     typer.echo(
         f"compiled its boosters for scoring in {time.perf_counter() - started:.1f} s "
         f"(cached in {settings.compiled_trees_dir})"

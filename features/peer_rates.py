@@ -139,7 +139,8 @@ def _cell_counts(cells: pd.Index, codes: np.ndarray, outcomes: np.ndarray) -> pd
     """Per cell with at least one event, the sum of ``outcomes`` and the number of events;
     ``codes`` are each event's position in ``cells``."""
     count = np.bincount(codes, minlength=len(cells)).astype(np.float64)
-    total = np.bincount(codes, weights=outcomes, minlength=len(cells))
+    # float even without events (bincount of nothing is int, weights or not)
+    total = np.bincount(codes, weights=outcomes, minlength=len(cells)).astype(np.float64)
     seen = count > 0
     return pd.DataFrame(
         {"sum": total[seen], "count": count[seen]},

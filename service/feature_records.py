@@ -30,6 +30,8 @@ RECORD_ID = "employer_id"
 MAX_LISTED_ERRORS = 50
 #: What ``infer_dtype`` calls a column of text (``empty``: all missing).
 _TEXTS = {"string", "empty"}
+#: The Python types a JSON number or null parses to (not bool, a subclass of int).
+_PLAIN_NUMBERS = frozenset({int, float, type(None)})
 NOT_A_FEATURE = "not a feature of the model (see docs/feature-catalogue.md)"
 
 
@@ -122,6 +124,8 @@ def _numbers(values: Sequence[Any]) -> np.ndarray | None:
     Arrow infers the column's one type in C and refuses mixtures (numbers with text or
     booleans): three times faster than pandas' ``infer_dtype`` and an object array.
     """
+    if not _PLAIN_NUMBERS.issuperset(map(type, values)):  # Arrow reads True as 1.0
+        return None
     try:
         column = pa.array(values)
     except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):  # mixed, or an int > 64 bits
@@ -155,12 +159,19 @@ def _value_error(name: str, value: object, kinds: dict[str, Kind]) -> str | None
     if value is None:
         return None
     if kind == Kind.NUMERIC and (
-        isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
+        isinstance(value, bool) or not isinstance(value, (int, float)) or not _finite(value)
     ):
         return "must be a finite number"
     if kind == Kind.CATEGORICAL and not isinstance(value, str):
         return "must be text"
     return None
+
+
+def _finite(value: int | float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer of hundreds of digits: no float holds it
+        return False
 
 
 def _kinds(model: RiskModel) -> dict[str, Kind]:

@@ -241,12 +241,17 @@ def _walk(
 
 
 class RankedSnapshots:
-    """The snapshots this worker has read, newest use last; reading one is serialised, so
-    concurrent first requests wait for one read instead of each reading it."""
+    """The snapshots this worker has read, newest use last.
+
+    Concurrent first requests for one snapshot wait for a single read instead of each
+    reading it; a read happens outside the lock, so while a newer snapshot is being read
+    (seconds at national size), requests for the ones held are answered at once.
+    """
 
     def __init__(self, keep: int = 2) -> None:
         self._keep = keep
         self._held: OrderedDict[str, RankedSnapshot] = OrderedDict()
+        self._reading: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
 
     def holds(self, snapshot_id: str) -> bool:
@@ -254,20 +259,38 @@ class RankedSnapshots:
             return snapshot_id in self._held
 
     def get(self, engine: sa.Engine, snapshot_id: str, targets: Collection[str]) -> RankedSnapshot:
-        with self._lock:
-            held = self._held.get(snapshot_id)
-            if held is not None:
-                self._held.move_to_end(snapshot_id)
-                return held
-            started = time.perf_counter()
+        def read() -> pa.Table:
             with engine.connect() as connection:
-                scores = read_scores(connection, snapshot_id)
+                return read_scores(connection, snapshot_id)
+
+        return self.get_or_read(snapshot_id, targets, read)
+
+    def get_or_read(
+        self, snapshot_id: str, targets: Collection[str], read: Callable[[], pa.Table]
+    ) -> RankedSnapshot:
+        """The held snapshot, or the one ``read`` returns (read once however many ask)."""
+        while True:
+            with self._lock:
+                held = self._held.get(snapshot_id)
+                if held is not None:
+                    self._held.move_to_end(snapshot_id)
+                    return held
+                reading = self._reading.get(snapshot_id)
+                if reading is None:
+                    self._reading[snapshot_id] = threading.Event()
+            if reading is None:
+                break
+            reading.wait()  # then held, or the read failed and this request tries itself
+        try:
+            started = time.perf_counter()
+            scores = read()
             if scores.num_columns == 0:  # a snapshot of no workplaces
                 scores = score_schema(targets).empty_table()
             ranked = RankedSnapshot(snapshot_id, targets, scores)
-            self._held[snapshot_id] = ranked
-            while len(self._held) > self._keep:
-                self._held.popitem(last=False)
+            with self._lock:
+                self._held[snapshot_id] = ranked
+                while len(self._held) > self._keep:
+                    self._held.popitem(last=False)
             log.info(
                 "snapshot %s read into memory: %d workplaces in %.1f s",
                 snapshot_id,
@@ -275,3 +298,6 @@ class RankedSnapshots:
                 time.perf_counter() - started,
             )
             return ranked
+        finally:
+            with self._lock:
+                self._reading.pop(snapshot_id).set()

@@ -49,6 +49,10 @@ class SnapshotWarmer:
             self.ranked.get(self.engine, latest.snapshot_id, latest.targets)
         return latest.snapshot_id
 
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="calle-snapshot-warmer", daemon=True)
         self._thread.start()

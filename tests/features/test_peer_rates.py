@@ -76,3 +76,12 @@ def test_tables_kept_as_json_come_back_the_same_and_give_the_same_features(
         feature_matrix(small_world_frames, AS_OF, CATEGORIES, peer_rates=back),
         feature_matrix(small_world_frames, AS_OF, CATEGORIES),
     )
+
+
+def test_cells_without_events_count_in_floats_like_the_rest(small_world_frames: ContractFrames):
+    """A category nobody was found on (or no inspections at all) still counts in float64."""
+    frames = small_world_frames
+    counts = _counts(replace(frames, findings=frames.findings.iloc[0:0]))
+    for name, (_, frame) in counts.cells.items():
+        assert frame["sum"].dtype == np.float64 and frame["count"].dtype == np.float64, name
+    assert all(counts.cells[f"peer_rate_{c}_state_sector2_size"][1].empty for c in CATEGORIES)

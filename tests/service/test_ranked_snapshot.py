@@ -3,10 +3,18 @@ for every filter, from any position, across the growing blocks it walks in."""
 
 from __future__ import annotations
 
+import threading
+import time
+
 import numpy as np
 import pytest
 
-from service.ranked_snapshot import MAX_MERGED_GROUPS, RankedSnapshot, RankingFilter
+from service.ranked_snapshot import (
+    MAX_MERGED_GROUPS,
+    RankedSnapshot,
+    RankedSnapshots,
+    RankingFilter,
+)
 from tests.snapshot_scores import TARGETS, scores_of
 
 N = 20_000  # several walk blocks (2,048, then 8,192, ...)
@@ -110,3 +118,60 @@ def test_the_filters_above_take_every_way_of_reading():
     assert any(w is not None and len(w) == 1 for w in ways)
     assert any(w is not None and 1 < len(w) <= MAX_MERGED_GROUPS for w in ways)
     assert any(w is not None and len(w) > MAX_MERGED_GROUPS for w in ways)
+
+
+def test_a_held_snapshot_is_answered_while_a_newer_one_is_read(table):
+    snapshots = RankedSnapshots()
+    snapshots.get_or_read("S1", TARGETS, lambda: table)
+    reading, release = threading.Event(), threading.Event()
+
+    def slow_read():
+        reading.set()
+        assert release.wait(10)
+        return table
+
+    reader = threading.Thread(target=snapshots.get_or_read, args=("S2", TARGETS, slow_read))
+    reader.start()
+    try:
+        assert reading.wait(10)
+        again = snapshots.get_or_read("S1", TARGETS, lambda: pytest.fail("S1 read again"))
+        assert again.snapshot_id == "S1" and not snapshots.holds("S2")
+        assert reader.is_alive()  # answered during the read, not after it
+    finally:
+        release.set()
+        reader.join(10)
+    assert snapshots.holds("S2") and snapshots.holds("S1")
+
+
+def test_concurrent_first_requests_read_a_snapshot_once(table):
+    snapshots, reads, release = RankedSnapshots(), [], threading.Event()
+
+    def read():
+        reads.append(threading.get_ident())
+        assert release.wait(10)
+        return table
+
+    got: list[RankedSnapshot] = []
+    askers = [
+        threading.Thread(target=lambda: got.append(snapshots.get_or_read("S1", TARGETS, read)))
+        for _ in range(4)
+    ]
+    for asker in askers:
+        asker.start()
+    time.sleep(0.2)
+    release.set()
+    for asker in askers:
+        asker.join(10)
+    assert len(reads) == 1 and len(got) == 4 and len({id(g) for g in got}) == 1
+
+
+def test_a_failed_read_leaves_the_next_request_to_read_again(table):
+    snapshots = RankedSnapshots()
+
+    def broken():
+        raise OSError("the store went away")
+
+    with pytest.raises(OSError):
+        snapshots.get_or_read("S1", TARGETS, broken)
+    assert not snapshots.holds("S1")
+    assert snapshots.get_or_read("S1", TARGETS, lambda: table).size == N

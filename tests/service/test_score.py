@@ -125,6 +125,7 @@ def test_a_record_may_leave_features_out_they_are_missing(serving_client, keys, 
     ("record", "field", "reason"),
     [
         ({"violations_3y": "three"}, "records.1.violations_3y", "number"),
+        ({"violations_3y": 10**400}, "records.1.violations_3y", "number"),
         ({"state": 11}, "records.1.state", "text"),
         ({"secret_sauce": 1}, "records.1.secret_sauce", "not a feature"),
         ({"employer_id": 7}, "records.1.employer_id", "text"),
@@ -320,6 +321,8 @@ def test_a_column_left_out_is_missing_as_a_key_left_out_of_records(serving_clien
     [
         ({"violations_3y": [1, "three"]}, "columns.violations_3y.1", "number"),
         ({"violations_3y": [1, True]}, "columns.violations_3y.1", "number"),
+        ({"violations_3y": [1.5, True]}, "columns.violations_3y.1", "number"),  # not 1.0
+        ({"violations_3y": [1, 10**400]}, "columns.violations_3y.1", "number"),  # no float
         ({"state": ["11", 11]}, "columns.state.1", "text"),
         ({"secret_sauce": [1, 2]}, "columns.secret_sauce", "not a feature"),
         ({"employer_id": ["a", 7]}, "columns.employer_id.1", "text"),

@@ -3,6 +3,7 @@ and again when `calle score` writes a newer one."""
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -79,3 +80,17 @@ def test_warming_reads_a_held_snapshot_only_once(
     monkeypatch.setattr(ranked, "get", lambda *args: reads.append(args))
     assert warmer.warm() == snapshot.snapshot_id
     assert reads == []
+
+
+def test_a_store_out_of_reach_is_retried_and_stopping_is_prompt(caplog: pytest.LogCaptureFixture):
+    unreachable = sa.create_engine("postgresql+psycopg://postgres@127.0.0.1:1/nowhere")
+    warmer = SnapshotWarmer(unreachable, RankedSnapshots(), poll_seconds=0.05)
+    with caplog.at_level(logging.WARNING, logger="service.snapshot_warmup"):
+        warmer.start()
+        time.sleep(0.5)
+        assert warmer.running  # the failures did not end the thread
+        started = time.monotonic()
+        warmer.stop()
+    assert time.monotonic() - started < 5 and not warmer.running
+    failures = [r for r in caplog.records if "could not read the latest snapshot" in r.message]
+    assert len(failures) >= 2
