@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from calle.cli import app
+from calle.cli import _compile_champion, app
 from calle.settings import Settings
 from calle.store import open_store
 from tests.snapshot_scores import stored_scores
@@ -136,6 +136,20 @@ def test_promotion_compiles_the_champion_once_for_every_later_scoring(trained):
     # `calle score` found them cached: none compiled again, none added
     after = {p.name: p.stat().st_mtime_ns for p in (trained["home"] / "compiled-trees").glob("*.o")}
     assert after == compiled
+
+
+@pytest.mark.parametrize("broken", ["cache", "version"])
+def test_compiling_ahead_that_fails_says_so_and_leaves_the_promotion_standing(
+    trained, tmp_path, capsys, broken
+):
+    """Compiling at promotion is a head start only: a cache that cannot be written, or a
+    version that cannot be loaded, is reported and does not raise."""
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("")
+    settings = trained["settings"].model_copy(update={"compiled_trees_cache": not_a_folder})
+    _compile_champion(settings, MODEL, "1" if broken == "cache" else "99")
+    printed = capsys.readouterr().out
+    assert "not compiled ahead" in printed and "compiled its boosters for" not in printed
 
 
 def test_scoring_stores_a_deterministic_snapshot_and_writes_the_file(trained):
