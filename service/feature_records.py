@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from features.catalogue import Kind
 from models.risk_model import RiskModel
@@ -121,19 +120,15 @@ def _typed_frame(columns: Mapping[str, Any], rows: int, model: RiskModel) -> pd.
 def _numbers(values: Sequence[Any]) -> np.ndarray | None:
     """The values as floats (None as NaN) if all are finite numbers or None; else None.
 
-    Arrow infers the column's one type in C and refuses mixtures (numbers with text or
-    booleans): three times faster than pandas' ``infer_dtype`` and an object array.
+    The types are checked in one C pass before numpy converts, since numpy would read
+    True as 1.0 and "3" as 3.0; three times faster than ``infer_dtype`` and an object array.
     """
-    if not _PLAIN_NUMBERS.issuperset(map(type, values)):  # Arrow reads True as 1.0
+    if not _PLAIN_NUMBERS.issuperset(map(type, values)):
         return None
     try:
-        column = pa.array(values)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):  # mixed, or an int > 64 bits
+        numbers = np.array(values, dtype=np.float64)
+    except OverflowError:  # an integer of hundreds of digits: the slow path names it
         return None
-    kind = column.type
-    if not (pa.types.is_floating(kind) or pa.types.is_integer(kind) or pa.types.is_null(kind)):
-        return None
-    numbers = column.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
     if not np.isfinite(numbers[~np.isnan(numbers)]).all():
         return None
     return numbers
