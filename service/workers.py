@@ -46,15 +46,14 @@ def reuse_port_available() -> bool:
     return sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
 
 
-def _bound_socket(host: str, port: int, listen: bool) -> socket.socket:
+def _bound_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to the port's ``SO_REUSEPORT`` group, not yet listening."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         sock.bind((host, port))
-        if listen:
-            sock.listen(2048)
     except OSError:
         sock.close()
         raise
@@ -76,11 +75,12 @@ class _Worker(uvicorn.Server):
 
 def _run_worker(host: str, port: int, options: dict[str, Any], started: Event) -> None:
     """One worker: the app built from the environment, then its own socket in the port's
-    group (listening only once the app is loaded: the kernel would otherwise queue
-    connections for a worker still importing its libraries)."""
+    group. The socket is bound but not listening: asyncio listens on it only after uvicorn
+    has run the app's startup, so the kernel never queues connections for a worker still
+    importing its libraries or opening its store, and a worker that listens has started."""
     config = uvicorn.Config(APP, factory=True, host=host, port=port, **options)
     config.load()
-    sock = _bound_socket(host, port, listen=True)
+    sock = _bound_socket(host, port)
     _Worker(config, started).run(sockets=[sock])
 
 
@@ -89,7 +89,7 @@ def run_workers(host: str, port: int, workers: int, options: dict[str, Any]) -> 
     if not reuse_port_available():
         uvicorn.run(APP, factory=True, host=host, port=port, workers=workers, **options)
         return
-    _bound_socket(host, port, listen=False).close()  # a taken port fails here, once
+    _bound_socket(host, port).close()  # a taken port fails here, once
     context = multiprocessing.get_context("spawn")
     stopping = False
 
