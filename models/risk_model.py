@@ -10,7 +10,7 @@ violations, more complaints) the model is constrained to be monotone in it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Protocol
 
@@ -20,7 +20,7 @@ import pandas as pd
 
 from features.catalogue import FeatureSpec
 from models.calibration import PlattCalibrator
-from models.feature_encoding import FeatureEncoder
+from models.feature_encoding import ColumnValues, FeatureEncoder
 
 log = logging.getLogger(__name__)
 
@@ -156,13 +156,26 @@ class RiskModel:
         answering requests side by side passes 1: several requests each asking for every
         core make OpenMP's threads wait on each other (measured: throughput at four
         clients fell below one client's)."""
-        encoded = self.encoded(features)
+        return self._probabilities(self.encoded(features), threads, features.index)
+
+    def predict_columns(
+        self, columns: Mapping[str, ColumnValues], rows: int, threads: int | None = None
+    ) -> pd.DataFrame:
+        """:meth:`predict` of features held as columns (every input feature's, see
+        :meth:`FeatureEncoder.columns_matrix`), indexed 0 to ``rows`` - 1."""
+        fixed = getattr(self, "neutral", {})
+        given = {**columns, **{name: pd.Series([v] * rows) for name, v in fixed.items()}}
+        return self._probabilities(self.encoder.columns_matrix(given, rows), threads)
+
+    def _probabilities(
+        self, encoded: np.ndarray, threads: int | None, index: pd.Index | None = None
+    ) -> pd.DataFrame:
         return pd.DataFrame(
             {
                 probability_column(t): m.probability(encoded, threads)
                 for t, m in self.targets.items()
             },
-            index=features.index,
+            index=index,
         )
 
     def encoded(self, features: pd.DataFrame) -> np.ndarray:

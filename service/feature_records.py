@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from features.catalogue import Kind
+from models.feature_encoding import ColumnValues
 from models.risk_model import RiskModel
 from service.problems import FieldError, Problem
 
@@ -43,13 +45,23 @@ def invalid(errors: list[FieldError], what: str) -> Problem:
     )
 
 
-def records_frame(records: list[dict[str, Any]], model: RiskModel) -> pd.DataFrame:
-    """The records as a feature matrix with the model's columns; 422 naming each bad value."""
+@dataclass(frozen=True)
+class FeatureColumns:
+    """A request's features: one column per input feature of the model, as
+    :meth:`RiskModel.predict_columns` takes them (no frame: it would only be taken apart)."""
+
+    columns: dict[str, ColumnValues]
+    rows: int
+
+
+def records_features(records: list[dict[str, Any]], model: RiskModel) -> FeatureColumns:
+    """The records' features by the model's columns; 422 naming each bad value."""
     kinds = _kinds(model)
-    if all(map({*kinds, RECORD_ID}.issuperset, records)):
-        frame = _typed_frame(_columns_of(records), len(records), model)
-        if frame is not None:
-            return frame
+    columns = _columns_of(records, {*kinds, RECORD_ID})
+    if columns is not None:
+        typed = _typed_columns(columns, len(records), model)
+        if typed is not None:
+            return typed
     errors = [
         FieldError(location="body", field=f"records.{i}.{name}", reason=reason)
         for i, record in enumerate(records)
@@ -62,8 +74,8 @@ def records_frame(records: list[dict[str, Any]], model: RiskModel) -> pd.DataFra
     return _converted(pd.DataFrame.from_records(records), model)
 
 
-def columns_frame(columns: Mapping[str, Sequence[Any]], model: RiskModel) -> pd.DataFrame:
-    """The columns as a feature matrix with the model's columns; 422 naming each bad value.
+def columns_features(columns: Mapping[str, Sequence[Any]], model: RiskModel) -> FeatureColumns:
+    """The columns' features by the model's columns; 422 naming each bad value.
 
     Every column has the same length (the request's validation sees to it)."""
     kinds = _kinds(model)
@@ -75,9 +87,9 @@ def columns_frame(columns: Mapping[str, Sequence[Any]], model: RiskModel) -> pd.
     if unknown:
         raise invalid(unknown, "columns are not features of the model")
     rows = len(next(iter(columns.values())))
-    frame = _typed_frame(columns, rows, model)
-    if frame is not None:
-        return frame
+    typed = _typed_columns(columns, rows, model)
+    if typed is not None:
+        return typed
     errors = [
         FieldError(location="body", field=f"columns.{name}.{i}", reason=reason)
         for name, values in columns.items()
@@ -95,9 +107,11 @@ def ids_of_columns(columns: Mapping[str, Sequence[Any]]) -> list[str | None]:
     return list(ids) if ids is not None else [None] * len(next(iter(columns.values())))
 
 
-def _typed_frame(columns: Mapping[str, Any], rows: int, model: RiskModel) -> pd.DataFrame | None:
-    """The matrix, if every column holds values of its feature's one type; else None."""
-    frame: dict[str, object] = {}
+def _typed_columns(
+    columns: Mapping[str, Any], rows: int, model: RiskModel
+) -> FeatureColumns | None:
+    """The features, if every column holds values of its feature's one type; else None."""
+    frame: dict[str, ColumnValues] = {}
     for spec in model.input_specs:
         values = columns.get(spec.name)
         if values is None:  # a feature nobody sent: missing everywhere
@@ -114,7 +128,7 @@ def _typed_frame(columns: Mapping[str, Any], rows: int, model: RiskModel) -> pd.
     ids = columns.get(RECORD_ID)
     if ids is not None and pd.api.types.infer_dtype(ids, skipna=True) not in _TEXTS:
         return None
-    return pd.DataFrame(frame)
+    return FeatureColumns(frame, rows)
 
 
 def _numbers(values: Sequence[Any]) -> np.ndarray | None:
@@ -134,12 +148,17 @@ def _numbers(values: Sequence[Any]) -> np.ndarray | None:
     return numbers
 
 
-def _columns_of(records: list[dict[str, Any]]) -> dict[str, Any]:
-    """Each key's values, in record order (missing keys as None)."""
+def _columns_of(records: list[dict[str, Any]], allowed: set[str]) -> dict[str, Any] | None:
+    """Each key's values, in record order (missing keys as None); None if a record has a
+    key not ``allowed``."""
     first = tuple(records[0])
     if all(tuple(record) == first for record in records):  # the usual machine-made batch
+        if not allowed.issuperset(first):  # keys checked once, not once per record
+            return None
         # transposed in C: one tuple of values per key
         return dict(zip(first, zip(*(r.values() for r in records), strict=True), strict=True))
+    if not all(map(allowed.issuperset, records)):
+        return None
     keys = dict.fromkeys(key for record in records for key in record)
     return {key: [record.get(key) for record in records] for key in keys}
 
@@ -173,11 +192,12 @@ def _kinds(model: RiskModel) -> dict[str, Kind]:
     return {spec.name: spec.kind for spec in model.input_specs}
 
 
-def _converted(given: pd.DataFrame, model: RiskModel) -> pd.DataFrame:
+def _converted(given: pd.DataFrame, model: RiskModel) -> FeatureColumns:
     frame = given.reindex(columns=[spec.name for spec in model.input_specs])
+    columns: dict[str, ColumnValues] = {}
     for spec in model.input_specs:
         if spec.kind == Kind.NUMERIC:
-            frame[spec.name] = pd.to_numeric(frame[spec.name]).astype("float64")
+            columns[spec.name] = pd.to_numeric(frame[spec.name]).astype("float64")
         else:
-            frame[spec.name] = frame[spec.name].astype("string")
-    return frame
+            columns[spec.name] = frame[spec.name].astype("string")
+    return FeatureColumns(columns, len(frame))

@@ -43,10 +43,10 @@ from service.auth import require
 from service.dependencies import EngineDep, FollowerDep, PeerRatesDep
 from service.feature_records import (
     RECORD_ID,
-    columns_frame,
+    columns_features,
     ids_of_columns,
     invalid,
-    records_frame,
+    records_features,
 )
 from service.keys import ApiKey
 from service.model_follower import ModelFollower, ServedModel
@@ -301,11 +301,16 @@ def score(
                 raise Problem.invalid("body", "as_of", f"may not be after tomorrow ({tomorrow})")
             employer_ids = body.employer_ids or []
             features = _store_features(engine, peer_rates, served.model, employer_ids, as_of)
-        elif body.columns is not None:
-            features = columns_frame(body.columns, served.model)
+            probabilities = served.model.predict(features, threads=PREDICT_THREADS)
         else:
-            features = records_frame(records, served.model)
-        probabilities = served.model.predict(features, threads=PREDICT_THREADS)
+            given = (
+                columns_features(body.columns, served.model)
+                if body.columns is not None
+                else records_features(records, served.model)
+            )
+            probabilities = served.model.predict_columns(
+                given.columns, given.rows, threads=PREDICT_THREADS
+            )
         results = _results(probabilities, served.model, ids)
     except Problem as problem:
         record_access(engine, key, request.method, ENDPOINT, audited, 0, problem.status)

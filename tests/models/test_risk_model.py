@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from calle.settings import MEXICO_CATEGORIES
+from features.catalogue import Kind
 from features.matrix import attribute_kinds_of, feature_specs
 from models import baselines
 from models.baselines import (
@@ -146,6 +147,29 @@ def test_the_float_matrix_scores_exactly_as_lightgbm_s_own_frame_handling(
     assert "any" in boosted and len(boosted) >= 3
     for target, fitted in boosted.items():
         np.testing.assert_array_equal(fitted.margin(matrix), fitted.margin(frame), err_msg=target)
+
+
+def test_features_held_as_columns_score_exactly_as_the_frame(
+    model: RiskModel, population: pd.DataFrame
+):
+    """POST /score hands the model its features as arrays of floats and of text, not as a
+    frame: known, unseen and missing levels and missing numbers must score alike."""
+    features = population.copy()
+    categorical = model.encoder.categorical
+    features.loc[features.index[::7], categorical[0]] = "a level never seen"
+    features.loc[features.index[::5], categorical[-1]] = pd.NA
+    numeric = model.encoder.numeric[0]
+    features.loc[features.index[::3], numeric] = np.nan
+    columns = {
+        spec.name: features[spec.name].to_numpy(np.float64, na_value=np.nan)
+        if spec.kind == Kind.NUMERIC
+        else pd.array(features[spec.name], dtype="string")
+        for spec in model.input_specs
+    }
+    scored = model.predict_columns(columns, len(features), threads=1)
+    expected = model.predict(features, threads=1).reset_index(drop=True)
+    pd.testing.assert_frame_equal(scored, expected)
+    assert scored["p_any"].nunique() > 10  # not one constant answer
 
 
 def test_one_thread_scores_exactly_as_the_training_s_threads(

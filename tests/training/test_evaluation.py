@@ -227,6 +227,11 @@ def test_the_adjusted_model_never_ranks_by_the_inspector(adjusted):
     lenient = model.predict(features.assign(inspector_strictness=0.4))
     pd.testing.assert_frame_equal(plain, strict)
     pd.testing.assert_frame_equal(plain, lenient)
+    # features held as columns (POST /score's way) are neutralised alike
+    given = {s.name: features[s.name] for s in model.input_specs}
+    pd.testing.assert_frame_equal(
+        model.predict_columns(given, len(features)), plain.reset_index(drop=True)
+    )
     reasons = top_reasons(model, features.head(200))
     assert all(r.feature != "inspector_strictness" for row in reasons for r in row)
     # the booster did learn from it: with the column free, a stricter inspector finds more
