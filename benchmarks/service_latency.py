@@ -12,10 +12,8 @@
    anything is timed, every page a scenario will read is read once (its reasons explained
    and stored, as a planner's first look would), so the scenarios time reads of explained
    scores; the first-read scenario times the other kind.
-3. ``calle serve --workers`` runs in its own processes (``--workers``, default two per core:
-   the kernel hashes each kept-open connection to one worker's socket, and with one worker
-   per core four clients landed on one worker half the time, leaving a core idle; access
-   log off) and wrk, a C
+3. ``calle serve --workers`` runs in its own processes (``--workers``, default one per
+   core, as deployed; access log off) and wrk, a C
    load generator, sends it requests over loopback for ``--seconds`` per scenario from 1, 10
    and 50 concurrent connections: filtered top-100 rankings (rotating over every state and
    every office), employer risk with reasons (rotating over 2,000 workplaces; and, once per
@@ -608,8 +606,9 @@ def main() -> None:
     parser.add_argument(
         "--workers",
         type=int,
-        default=2 * (os.cpu_count() or 1),
-        help="worker processes, for both servers (default: two per core)",
+        default=os.cpu_count() or 1,
+        help="worker processes, for both servers (default: one per core; two per core spread "
+        "four scoring clients over the cores more evenly but slowed many small reads)",
     )
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--fresh", action="store_true", help="rebuild the store and snapshot")

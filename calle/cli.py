@@ -491,9 +491,10 @@ def serve(
             "--workers",
             min=1,
             max=64,
-            help="Worker processes answering requests (one or two per core; two keep every "
-            "core busy when a few clients keep their connections open): each loads the "
-            "model and follows the registry on its own; /metrics counts them all.",
+            help="Worker processes answering requests (one per core; two per core spread a "
+            "few clients that keep their connections open more evenly, at some cost to many "
+            "small reads): each loads the model and follows the registry on its own; /metrics "
+            "counts them all.",
         ),
     ] = 1,
 ) -> None:

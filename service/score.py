@@ -19,6 +19,7 @@ audited with the employer ids (or the number of records) it scored.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
@@ -43,6 +44,7 @@ from service.auth import require
 from service.dependencies import EngineDep, FollowerDep, PeerRatesDep
 from service.feature_records import (
     RECORD_ID,
+    FeatureColumns,
     columns_features,
     ids_of_columns,
     invalid,
@@ -52,6 +54,7 @@ from service.keys import ApiKey
 from service.model_follower import ModelFollower, ServedModel
 from service.peer_rate_cache import PeerRateCache
 from service.problems import FieldError, Problem, problem_responses
+from service.records_body import RecordsBatch, read_records
 from service.roles import Role
 from service.store_features import features_from_store
 
@@ -220,6 +223,16 @@ def _store_features(
     return matrix.loc[employer_ids]
 
 
+def _given_features(body: ScoreRequest | RecordsBody, model: RiskModel) -> FeatureColumns:
+    """The caller's own features: records Arrow has read already, or what pydantic parsed
+    (checked here, naming each bad value)."""
+    if isinstance(body, RecordsBody):
+        return body.batch.features
+    if body.columns is not None:
+        return columns_features(body.columns, model)
+    return records_features(body.records or [], model)
+
+
 def _results(
     probabilities: pd.DataFrame, model: RiskModel, ids: list[str | None]
 ) -> list[dict[str, Any]]:
@@ -231,14 +244,31 @@ def _results(
     ]
 
 
-async def read_score_request(request: Request) -> ScoreRequest:
-    """The body, parsed and validated in one pass by pydantic's JSON parser.
+@dataclass(frozen=True)
+class RecordsBody:
+    """A ``records`` body already read into the model's columns, with the model it was read
+    for: the request scores with that version even if the champion moves meanwhile."""
+
+    batch: RecordsBatch
+    served: ServedModel
+
+
+async def read_score_request(request: Request, follower: FollowerDep) -> ScoreRequest | RecordsBody:
+    """The body, parsed and validated in one pass.
 
     A batch of 1,000 records is about 100,000 values: parsing them into Python first (as
     FastAPI does for a body parameter) and validating after costs more than scoring them.
-    Errors come out as FastAPI's own would: 422 naming each field, 400 for broken JSON.
+    A plain batch of records is read by Arrow straight into columns
+    (:mod:`service.records_body`); any other body, or one with a mistake, by pydantic's
+    JSON parser. Errors come out as FastAPI's own would: 422 naming each field, 400 for
+    broken JSON.
     """
     raw = await request.body()
+    served = follower.served
+    if served is not None:
+        batch = read_records(raw, served.model, MAX_BATCH)
+        if batch is not None:
+            return RecordsBody(batch, served)
     try:
         return ScoreRequest.model_validate_json(raw)
     except ValidationError as error:
@@ -276,38 +306,37 @@ def score(
     # the key first: FastAPI resolves dependencies in this order, and a caller without a
     # valid key must get 401/403 before its body is even read
     key: Annotated[ApiKey, Depends(require(Role.ecms))],
-    body: Annotated[ScoreRequest, Depends(read_score_request)],
+    body: Annotated[ScoreRequest | RecordsBody, Depends(read_score_request)],
     engine: EngineDep,
     follower: FollowerDep,
     peer_rates: PeerRatesDep,
 ) -> Response:
     tomorrow = datetime.now(UTC).date() + timedelta(days=1)
-    by_id = body.employer_ids is not None
-    as_of = (body.as_of or tomorrow) if by_id else None
-    records = body.records or []
-    if by_id:
-        ids: list[str | None] = list(body.employer_ids or [])
-        audited: dict[str, Any] = {"employer_ids": ids, "as_of": as_of}
+    as_of: date | None = None
+    employer_ids: list[str] = []
+    if isinstance(body, RecordsBody):
+        ids: list[str | None] = body.batch.ids
+        audited: dict[str, Any] = {"records": ids}
+    elif body.employer_ids is not None:
+        as_of = body.as_of or tomorrow
+        employer_ids = body.employer_ids
+        ids = list(employer_ids)
+        audited = {"employer_ids": ids, "as_of": as_of}
     elif body.columns is not None:
         ids = ids_of_columns(body.columns)
         audited = {"columns": ids}
     else:
-        ids = [r.get(RECORD_ID) for r in records]
+        ids = [r.get(RECORD_ID) for r in body.records or []]
         audited = {"records": ids}
     try:
-        served = _served(follower)
+        served = body.served if isinstance(body, RecordsBody) else _served(follower)
         if as_of is not None:
             if as_of > tomorrow:
                 raise Problem.invalid("body", "as_of", f"may not be after tomorrow ({tomorrow})")
-            employer_ids = body.employer_ids or []
             features = _store_features(engine, peer_rates, served.model, employer_ids, as_of)
             probabilities = served.model.predict(features, threads=PREDICT_THREADS)
         else:
-            given = (
-                columns_features(body.columns, served.model)
-                if body.columns is not None
-                else records_features(records, served.model)
-            )
+            given = _given_features(body, served.model)
             probabilities = served.model.predict_columns(
                 given.columns, given.rows, threads=PREDICT_THREADS
             )

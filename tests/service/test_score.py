@@ -365,3 +365,28 @@ def test_columns_are_audited_with_their_ids(serving_client, keys, engine):
     [row] = audit_rows(engine)
     assert (row.rows, row.status) == (3, 200)
     assert json.loads(row.filters) == {"columns": ["X1", None, "X3"], "model_version": "1"}
+
+
+@pytest.mark.parametrize("number", ["Infinity", "-Infinity"])
+def test_infinities_json_does_not_have_are_422_naming_them(serving_client, keys, number):
+    raw = '{"records": [{}, {"violations_3y": ' + number + "}]}"
+    response = serving_client.post(
+        SCORE, content=raw, headers={**ecms(keys), "content-type": "application/json"}
+    )
+    body = is_problem(response, 422)
+    assert body["errors"][0]["field"] == "records.1.violations_3y"
+    assert "finite number" in body["errors"][0]["reason"]
+
+
+def test_a_nan_is_missing_like_null(serving_client, keys, champion):
+    def scored(name: str, value: str) -> list[dict]:
+        raw = '{"records": [{"' + name + '": ' + value + ', "complaints_1y": 2}]}'
+        response = serving_client.post(
+            SCORE, content=raw, headers={**ecms(keys), "content-type": "application/json"}
+        )
+        assert response.status_code == 200, response.text
+        return response.json()["results"]
+
+    numeric = [s.name for s in champion.input_specs if s.kind == "numeric"]
+    read = next(name for name in numeric if scored(name, "40") != scored(name, "null"))
+    assert scored(read, "NaN") == scored(read, "null")
