@@ -8,7 +8,8 @@ Two ways in, one per request:
   result equals what ``calle score`` would give it as of the same date with the same model.
 - ``records`` or ``columns``: the caller's own features, by the catalogue's names
   (docs/feature-catalogue.md), one object per workplace or one array per feature
-  (:mod:`service.feature_records`); a feature left out is missing (unknown), a name the
+  (:mod:`service.feature_records`; a plain batch of records is read by Arrow straight into
+  columns, :mod:`service.records_body`); a feature left out is missing (unknown), a name the
   model does not know or a value of the wrong type is refused, naming the record or column.
 
 Both score with the model the service follows (the registry's ``champion``,
@@ -124,7 +125,7 @@ class ScoreRequest(BaseModel):
         description="The same features as `records`, one array per feature (all of one "
         "length; a feature left out is missing for every workplace), optionally with an "
         "`employer_id` array to echo. Batch clients should prefer it: a fifth of the bytes of "
-        "`records`, and less than half the server's work per workplace.",
+        "`records`, and about two thirds of the server's work per workplace.",
     )
     as_of: date | None = Field(
         default=None,
