@@ -378,10 +378,10 @@ def _warm_every_worker(
 ) -> None:
     """Every worker reads every page before timing, as in a service that has run a while.
 
-    The kernel hashes each kept-open connection to one worker, so a run's one connection
-    could land on a worker that had not yet read its pages, and the run timed those first
-    reads (rankings at one client: p99 113 ms against a p50 of 3 ms). Eight connections per
-    worker, 5 s per scenario, reach them all."""
+    A kept-open connection stays with one worker, so a run's one connection could land on a
+    worker that had not yet read its pages, and the run timed those first reads (rankings at
+    one client: p99 113 ms against a p50 of 3 ms). Eight connections per worker, 5 s per
+    scenario, reach them all."""
     argv = ["wrk", "-t", "1", "-c", str(8 * workers), "-d", "5s", "--timeout", "60s"]
     argv += ["-s", str(script)]
     for name, value in headers.items():

@@ -9,6 +9,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -72,25 +73,35 @@ def _answers(url: str) -> bool:
         return False
 
 
-def listening_pids(port: int) -> set[int]:
-    """The processes holding a socket that listens on ``port`` (Linux's /proc)."""
+def _socket_holders(port: int, state: str) -> Counter[int]:
+    """How many sockets on local ``port`` in TCP ``state`` each process holds (/proc)."""
     inodes = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         with open(table) as lines:
             next(lines)
             for line in lines:
                 fields = line.split()
-                local, state, inode = fields[1], fields[3], fields[9]
-                if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                local, here, inode = fields[1], fields[3], fields[9]
+                if here == state and int(local.rsplit(":", 1)[1], 16) == port:
                     inodes.add(f"socket:[{inode}]")
-    pids = set()
+    held: Counter[int] = Counter()
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
-            descriptors = os.listdir(f"/proc/{entry}/fd")
-            if any(os.readlink(f"/proc/{entry}/fd/{fd}") in inodes for fd in descriptors):
-                pids.add(int(entry))
+            for fd in os.listdir(f"/proc/{entry}/fd"):
+                if os.readlink(f"/proc/{entry}/fd/{fd}") in inodes:
+                    held[int(entry)] += 1
         except OSError:  # gone meanwhile, or not ours to read
             continue
-    return pids
+    return held
+
+
+def listening_pids(port: int) -> set[int]:
+    """The processes holding a socket that listens on ``port``."""
+    return set(_socket_holders(port, "0A"))  # 0A: LISTEN
+
+
+def serving_pids(port: int) -> Counter[int]:
+    """How many accepted connections on ``port`` each process holds."""
+    return _socket_holders(port, "01")  # 01: ESTABLISHED

@@ -1,3 +1,4 @@
+import http.client
 import os
 import signal
 import socket
@@ -16,7 +17,12 @@ from calle.settings import Settings
 from calle.store import open_store
 from service.keys import create_key
 from service.roles import Role
-from tests.service.running_service import free_port, listening_pids, running_service
+from tests.service.running_service import (
+    free_port,
+    listening_pids,
+    running_service,
+    serving_pids,
+)
 
 runner = CliRunner()
 
@@ -83,21 +89,51 @@ def test_several_workers_answer_and_metrics_count_them_all(tmp_path: Path):
     assert after - before == sent  # one scrape sums both workers
 
 
-def test_each_worker_listens_on_its_own_socket_and_a_dead_one_is_replaced(tmp_path: Path):
-    """Per-worker sockets (SO_REUSEPORT) let the kernel spread keep-alive clients over the
-    workers; a worker that dies after starting is replaced and the service keeps answering."""
+def _kept_open(base: str, clients: int) -> list[http.client.HTTPConnection]:
+    """``clients`` connections, each having had an answer, left open."""
+    host, port = base.removeprefix("http://").rsplit(":", 1)
+    connections = []
+    for _ in range(clients):
+        connection = http.client.HTTPConnection(host, int(port), timeout=10)
+        connection.request("GET", "/health")
+        assert connection.getresponse().read()
+        connections.append(connection)
+    return connections
+
+
+def test_connections_go_to_the_workers_in_turn_and_a_dead_one_is_replaced(tmp_path: Path):
+    """Four clients that keep their connections open are two per worker (the kernel's hash
+    of per-worker sockets put all four on one of two workers one time in eight); a worker
+    that dies after starting is replaced and the service keeps answering."""
     settings = Settings(home=tmp_path / "home", database_url=f"sqlite:///{tmp_path / 'store.db'}")
     with running_service(settings, workers=2) as base:
         port = int(base.rsplit(":", 1)[1])
         deadline = time.monotonic() + 60
-        while len(workers := listening_pids(port)) < 2:
-            assert time.monotonic() < deadline, f"listening: {workers}"
+        while True:  # the second worker may still be starting: until then, all go to one
+            connections = _kept_open(base, 4)
+            held = serving_pids(port)
+            for connection in connections:
+                connection.close()
+            if sorted(held.values()) == [2, 2]:
+                break
+            assert time.monotonic() < deadline, f"connections per worker: {held}"
             time.sleep(0.2)
+        workers = set(held)
+        listeners = listening_pids(port)  # the parent alone: it hands connections out
+        assert len(listeners) == 1 and not listeners & workers
         victim = min(workers)
         os.kill(victim, signal.SIGKILL)
-        while len(replaced := listening_pids(port)) < 2 or victim in replaced:
+        replaced: set[int] = set()
+        while len(replaced) != 2 or victim in replaced:
             assert time.monotonic() < deadline, f"not replaced: {replaced}"
             time.sleep(0.2)
+            try:
+                connections = _kept_open(base, 2)
+            except (ConnectionError, http.client.HTTPException):
+                continue  # handed to the victim in the moment it died, as a kernel queue would
+            replaced = set(serving_pids(port))
+            for connection in connections:
+                connection.close()
         assert len(replaced - workers) == 1
         assert _get(f"{base}/health")
 
