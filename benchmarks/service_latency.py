@@ -137,6 +137,15 @@ _PERCENTILE = re.compile(r"^\s+(50|99)(?:\.0+)?%\s+([\d.]+)(us|ms|s)\s*$", re.MU
 _UNIT_MS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
 
 
+def _wrk_argv(concurrency: int, seconds: int, script: Path, headers: dict[str, str]) -> list[str]:
+    """wrk on one thread, recording latencies, requests made by ``script``."""
+    argv = ["wrk", "-t", "1", "-c", str(concurrency), "-d", f"{seconds}s", "--timeout", "60s"]
+    argv += ["--latency", "-s", str(script)]
+    for name, value in headers.items():
+        argv += ["-H", f"{name}: {value}"]
+    return argv
+
+
 def _wrk(
     scenario: str,
     url: str,
@@ -147,11 +156,8 @@ def _wrk(
     env: dict[str, str],
     rows_per_request: int = 1,
 ) -> LoadResult:
-    argv = ["wrk", "-t", "1", "-c", str(concurrency), "-d", f"{seconds}s", "--timeout", "60s"]
-    argv += ["--latency", "-s", str(script)]
-    for name, value in headers.items():
-        argv += ["-H", f"{name}: {value}"]
-    warm = [*argv[:5], "-d", "3s", *argv[7:]]  # 3 s unrecorded, same requests
+    argv = _wrk_argv(concurrency, seconds, script, headers)
+    warm = _wrk_argv(concurrency, 3, script, headers)  # 3 s unrecorded, same requests
     subprocess.run([*warm, url], env={**os.environ, **env}, capture_output=True, check=True)
     done = subprocess.run(
         [*argv, url], env={**os.environ, **env}, capture_output=True, text=True, check=True
@@ -382,10 +388,7 @@ def _warm_every_worker(
     worker that had not yet read its pages, and the run timed those first reads (rankings at
     one client: p99 113 ms against a p50 of 3 ms). Eight connections per worker, 5 s per
     scenario, reach them all."""
-    argv = ["wrk", "-t", "1", "-c", str(8 * workers), "-d", "5s", "--timeout", "60s"]
-    argv += ["-s", str(script)]
-    for name, value in headers.items():
-        argv += ["-H", f"{name}: {value}"]
+    argv = _wrk_argv(8 * workers, 5, script, headers)
     for paths in path_files:
         subprocess.run(
             [*argv, f"{base}/"],

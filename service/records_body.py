@@ -46,7 +46,8 @@ def read_records(raw: bytes, model: RiskModel, max_rows: int) -> RecordsBatch | 
     valid batch of records for this model (the general parser then says what is wrong)."""
     if _RECORDS_ONLY.match(raw) is None:
         return None
-    parse = _parse_options(tuple((spec.name, spec.kind) for spec in model.input_specs))
+    specs = model.input_specs
+    parse = _parse_options(tuple((spec.name, spec.kind) for spec in specs))
     try:
         table = arrow_json.read_json(
             io.BytesIO(raw),
@@ -66,7 +67,7 @@ def read_records(raw: bytes, model: RiskModel, max_rows: int) -> RecordsBatch | 
     if not 1 <= len(records) <= max_rows or records.null_count:  # a null record
         return None
     columns = {}
-    for spec in model.input_specs:
+    for spec in specs:
         values = records.field(spec.name)
         if spec.kind == Kind.NUMERIC:
             if pc.all(pc.is_finite(values)).as_py() is False:  # nulls skipped

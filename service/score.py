@@ -224,6 +224,15 @@ def _store_features(
     return matrix.loc[employer_ids]
 
 
+@dataclass(frozen=True)
+class RecordsBody:
+    """A ``records`` body already read into the model's columns, with the model it was read
+    for: the request scores with that version even if the champion moves meanwhile."""
+
+    batch: RecordsBatch
+    served: ServedModel
+
+
 def _given_features(body: ScoreRequest | RecordsBody, model: RiskModel) -> FeatureColumns:
     """The caller's own features: records Arrow has read already, or what pydantic parsed
     (checked here, naming each bad value)."""
@@ -243,15 +252,6 @@ def _results(
         {"employer_id": employer_id, "probabilities": dict(zip(targets, row, strict=True))}
         for employer_id, row in zip(ids, values, strict=True)
     ]
-
-
-@dataclass(frozen=True)
-class RecordsBody:
-    """A ``records`` body already read into the model's columns, with the model it was read
-    for: the request scores with that version even if the champion moves meanwhile."""
-
-    batch: RecordsBatch
-    served: ServedModel
 
 
 async def read_score_request(request: Request, follower: FollowerDep) -> ScoreRequest | RecordsBody:
