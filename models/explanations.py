@@ -11,12 +11,14 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from models.feature_encoding import ColumnValues
 from models.risk_model import RiskModel
 
 LANGUAGES = ("es", "en")
@@ -59,18 +61,26 @@ class Reason:
 
 def top_reasons(
     model: RiskModel,
-    features: pd.DataFrame,
+    features: pd.DataFrame | Mapping[str, ColumnValues],
     target: str = "any",
     count: int = 3,
     encoded: np.ndarray | None = None,
 ) -> list[list[Reason]]:
-    """For each row, the ``count`` features that raise its score most (positive only);
-    ``encoded``: ``model.encoded(features)``, if the caller has it."""
-    contributions = model.contributions(features, target, encoded)
+    """For each row, the ``count`` features that raise its score most (positive only).
+
+    ``features``: a frame, or its columns (then ``encoded`` is required); ``encoded``:
+    ``model.encoded(features)``, if the caller has it."""
+    if encoded is None:
+        if not isinstance(features, pd.DataFrame):
+            raise TypeError("top_reasons of feature columns needs their encoded matrix")
+        encoded = model.encoded(features)
+    contributions = model.contribution_matrix(encoded, target)
     # a neutralised feature holds one value for everyone: no reason to tell a planner
     fixed = getattr(model, "neutral", {})
-    columns = [c for c in contributions.columns if c != "bias" and c not in fixed]
-    values = contributions[columns].to_numpy()
+    names = model.encoder.columns
+    kept = [j for j, name in enumerate(names) if name not in fixed]
+    columns = [names[j] for j in kept]
+    values = contributions[:, kept]
     masked = np.where(values > 0, values, -np.inf)
     count = min(count, len(columns))
     top = np.argsort(-masked, axis=1, kind="stable")[:, :count]
@@ -79,7 +89,7 @@ def top_reasons(
     raises = np.isfinite(masked[rows, top]).tolist()
     # one column at a time, as Python objects: reading a row of a wide mixed frame is slow
     own: dict[int, list[object]] = {
-        int(c): features[columns[c]].to_numpy(dtype=object).tolist() for c in np.unique(top)
+        int(c): np.asarray(features[columns[c]], dtype=object).tolist() for c in np.unique(top)
     }
     result: list[list[Reason]] = []
     for row, (picks, contribution, positive) in enumerate(

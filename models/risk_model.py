@@ -144,6 +144,13 @@ class RiskModel:
         return [s for s in self.specs if s.name not in fixed]
 
     @property
+    def encoded_inputs(self) -> list[str]:
+        """The features the boosters read that a caller provides (the encoder's columns but
+        the neutralised ones): what :meth:`encoded_columns` needs."""
+        fixed = getattr(self, "neutral", {})
+        return [name for name in self.encoder.columns if name not in fixed]
+
+    @property
     def attribute_kinds(self) -> dict[str, str]:
         """The ``attr_*`` features the model was trained with, and their kinds: what
         ``feature_matrix`` needs to build the columns this model reads."""
@@ -163,9 +170,13 @@ class RiskModel:
     ) -> pd.DataFrame:
         """:meth:`predict` of features held as columns (every input feature's, see
         :meth:`FeatureEncoder.columns_matrix`), indexed 0 to ``rows`` - 1."""
+        return self._probabilities(self.encoded_columns(columns, rows), threads)
+
+    def encoded_columns(self, columns: Mapping[str, ColumnValues], rows: int) -> np.ndarray:
+        """:meth:`encoded` of features held as columns (every input feature's)."""
         fixed = getattr(self, "neutral", {})
         given = {**columns, **{name: pd.Series([v] * rows) for name, v in fixed.items()}}
-        return self._probabilities(self.encoder.columns_matrix(given, rows), threads)
+        return self.encoder.columns_matrix(given, rows)
 
     def _probabilities(
         self, encoded: np.ndarray, threads: int | None, index: pd.Index | None = None
@@ -192,16 +203,18 @@ class RiskModel:
 
         ``encoded`` is :meth:`encoded` of ``features`` when the caller explains several
         targets of the same rows: encoding costs more than TreeSHAP for a few rows."""
-        model = self.targets[target]
-        columns = [*self.encoder.columns, "bias"]
-        if model.booster is None:
-            return pd.DataFrame(0.0, index=features.index, columns=columns)
-        values = model.booster.predict(
-            self.encoded(features) if encoded is None else encoded,
-            num_iteration=model.best_iteration,
-            pred_contrib=True,
+        values = self.contribution_matrix(
+            self.encoded(features) if encoded is None else encoded, target
         )
-        return pd.DataFrame(values, index=features.index, columns=columns)
+        return pd.DataFrame(values, index=features.index, columns=[*self.encoder.columns, "bias"])
+
+    def contribution_matrix(self, encoded: np.ndarray, target: str = OVERALL) -> np.ndarray:
+        """:meth:`contributions` of encoded rows, as floats: a row per row of ``encoded``,
+        a column per feature of ``encoder.columns`` and the bias last."""
+        model = self.targets[target]
+        if model.booster is None:
+            return np.zeros((len(encoded), len(self.encoder.columns) + 1))
+        return model.booster.predict(encoded, num_iteration=model.best_iteration, pred_contrib=True)
 
     def feature_importance(self, target: str = OVERALL) -> pd.Series:
         booster = self.targets[target].booster

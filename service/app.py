@@ -24,7 +24,7 @@ from service.model_follower import ModelFollower, compiling_loader
 from service.peer_rate_cache import PeerRateCache
 from service.problems import install_handlers
 from service.read_cache import ServiceCaches
-from service.reasons_on_read import SnapshotPeerRates
+from service.reasons_on_read import SnapshotFeatureChunks, SnapshotPeerRates
 from service.snapshot_warmup import SnapshotWarmer
 from service.ui import pages
 
@@ -72,6 +72,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.office_areas = load_office_areas(settings.offices_file)  # a bad file: no app
     app.state.peer_rates = PeerRateCache(settings.peer_rates_max_age_seconds)
     app.state.snapshot_peer_rates = SnapshotPeerRates()
+    app.state.snapshot_feature_chunks = SnapshotFeatureChunks()
     app.state.caches = ServiceCaches.from_settings(settings)
     install_handlers(app)
     metrics.install_metrics(app)

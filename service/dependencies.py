@@ -38,7 +38,12 @@ def get_peer_rates(request: Request) -> PeerRateCache:
 
 def get_reasons_on_read(request: Request) -> ReasonsOnRead:
     state = request.app.state
-    return ReasonsOnRead(state.engine, state.model_follower, state.snapshot_peer_rates)
+    return ReasonsOnRead(
+        state.engine,
+        state.model_follower,
+        state.snapshot_peer_rates,
+        state.snapshot_feature_chunks,
+    )
 
 
 def get_caches(request: Request) -> ServiceCaches:

@@ -1,13 +1,16 @@
 """Reasons explained when first read, for the scores a snapshot was written without.
 
 `calle score` explains only the scores planners read first (:mod:`training.read_first`):
-TreeSHAP for every workplace would take an hour per million. Any other score a ranking page
-or an employer's risk shows is explained here, the first time it is read: by the model
-version that scored the snapshot, from the workplace's features as of the snapshot's date
-(its own records, and the population's peer rates the snapshot keeps), then stored
-(``snapshot_reasons``) so the next read finds it. Once the service follows a newer
-champion than the snapshot's model, the old model is no longer at hand: such scores stay
-without reasons until `calle score` writes the next snapshot.
+TreeSHAP for every workplace's six targets would take about ten minutes per million on two
+cores and six rows per workplace in ``snapshot_reasons``, while planners read the tops of a
+few rankings. Any other score a ranking page or an employer's risk shows is explained here,
+the first time it is read: by the model version that scored the snapshot, from the feature
+rows the snapshot kept (:mod:`calle.store.snapshot_features`; for a snapshot that kept
+none, the workplace's features as of its date, from its records and the population's peer
+rates the snapshot keeps), then stored (``snapshot_reasons``) so the next read finds it.
+Once the service follows a newer champion than the snapshot's model, the old model is no
+longer at hand: such scores stay without reasons until `calle score` writes the next
+snapshot.
 """
 
 from __future__ import annotations
@@ -18,14 +21,17 @@ import time
 from dataclasses import dataclass
 from typing import Protocol
 
+import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from calle.store import schema
+from calle.store.snapshot_features import FeatureRows, chunk_starts, read_rows
 from features.matrix import population_peer_rates
 from features.peer_rates import PeerRateTables
 from features.store_frames import PEER_RATE_TABLES, load_frames
 from models.explanations import reasons_json, top_reasons
+from models.risk_model import RiskModel
 from service.model_follower import ModelFollower
 from service.snapshots import SnapshotInfo
 from service.store_features import features_from_store
@@ -81,18 +87,39 @@ class SnapshotPeerRates:
             return tables
 
 
+class SnapshotFeatureChunks:
+    """Where each workplace's stored feature row is in the current snapshot's chunks, read
+    once per worker and snapshot (:mod:`calle.store.snapshot_features`)."""
+
+    def __init__(self) -> None:
+        self._entry: tuple[str, list[str]] | None = None
+        self._lock = threading.Lock()
+
+    def rows(self, engine: sa.Engine, snapshot_id: str, employer_ids: list[str]) -> FeatureRows:
+        """The stored rows of those of ``employer_ids`` the snapshot still keeps."""
+        with engine.connect() as connection:
+            with self._lock:
+                if self._entry is None or self._entry[0] != snapshot_id:
+                    self._entry = (snapshot_id, chunk_starts(connection, snapshot_id))
+                starts = self._entry[1]
+            return read_rows(connection, snapshot_id, starts, employer_ids)
+
+
 @dataclass(frozen=True)
 class ReasonsOnRead:
-    """An :class:`Explainer` over the service's store, served model and the snapshots' peer
-    rates."""
+    """An :class:`Explainer` over the service's store, served model, and what each snapshot
+    keeps to explain its scores: its feature rows and its peer rates."""
 
     engine: sa.Engine
     follower: ModelFollower
     peer_rates: SnapshotPeerRates
+    feature_chunks: SnapshotFeatureChunks
 
     def __call__(self, snapshot: SnapshotInfo, wanted: list[ScoreKey]) -> dict[ScoreKey, str]:
         try:
-            return explain_on_read(self.engine, self.follower, self.peer_rates, snapshot, wanted)
+            return explain_on_read(
+                self.engine, self.follower, self.peer_rates, self.feature_chunks, snapshot, wanted
+            )
         except Exception:  # the scores still answer: reasons are what a failure costs
             log.exception(
                 "could not explain %d scores of snapshot %s on read",
@@ -111,6 +138,7 @@ def explain_on_read(
     engine: sa.Engine,
     follower: ModelFollower,
     peer_rates: SnapshotPeerRates,
+    feature_chunks: SnapshotFeatureChunks,
     snapshot: SnapshotInfo,
     wanted: list[ScoreKey],
 ) -> dict[ScoreKey, str]:
@@ -133,20 +161,24 @@ def explain_on_read(
         return {}
     started = time.perf_counter()
     model = served.model
-    tables = peer_rates.get(engine, snapshot, model.categories)
     ids = sorted({employer_id for _, employer_id in wanted})
-    features, _ = features_from_store(engine, tables, model, ids, snapshot.as_of)
+    found_ids, columns = _feature_rows(engine, peer_rates, feature_chunks, model, snapshot, ids)
+    position = {employer_id: i for i, employer_id in enumerate(found_ids)}
     by_target: dict[str, list[str]] = {}
     for target, employer_id in wanted:
-        if target in model.targets and employer_id in features.index:
+        if target in model.targets and employer_id in position:
             by_target.setdefault(target, []).append(employer_id)
     found: dict[ScoreKey, str] = {}
     # encoded once for every target: for a few rows encoding costs more than TreeSHAP
-    encoded = model.encoded(features)
-    position = {employer_id: i for i, employer_id in enumerate(features.index)}
+    encoded = model.encoded_columns(columns, len(found_ids))
     for target, employer_ids in by_target.items():
         rows = [position[e] for e in employer_ids]
-        explained = top_reasons(model, features.iloc[rows], target, encoded=encoded[rows])
+        subset = (
+            columns
+            if rows == list(range(len(found_ids)))
+            else {name: values[rows] for name, values in columns.items()}
+        )
+        explained = top_reasons(model, subset, target, encoded=encoded[rows])
         for employer_id, reasons in zip(employer_ids, explained, strict=True):
             found[(target, employer_id)] = reasons_json(reasons)
     _store(engine, snapshot.snapshot_id, found)
@@ -157,6 +189,47 @@ def explain_on_read(
         1000 * (time.perf_counter() - started),
     )
     return found
+
+
+def _feature_rows(
+    engine: sa.Engine,
+    peer_rates: SnapshotPeerRates,
+    feature_chunks: SnapshotFeatureChunks,
+    model: RiskModel,
+    snapshot: SnapshotInfo,
+    ids: list[str],
+) -> tuple[list[str], dict[str, np.ndarray]]:
+    """The feature rows of those of ``ids`` the snapshot scored, as columns of the model's
+    inputs: as the snapshot kept them, else computed from the store's records as of its
+    date (a snapshot written before rows were kept, or whose rows a newer one dropped)."""
+    inputs = model.encoded_inputs
+    stored = feature_chunks.rows(engine, snapshot.snapshot_id, ids)
+    columns = stored.columns()
+    if stored.employer_ids and not set(inputs) <= columns.keys():
+        log.warning(
+            "snapshot %s keeps feature rows without some of its model's inputs: recomputed",
+            snapshot.snapshot_id,
+        )
+        stored = FeatureRows([], {}, {})
+    kept = set(stored.employer_ids)
+    rest = [employer_id for employer_id in ids if employer_id not in kept]
+    if not rest:
+        return stored.employer_ids, {name: columns[name] for name in inputs}
+    tables = peer_rates.get(engine, snapshot, model.categories)
+    features, _ = features_from_store(engine, tables, model, rest, snapshot.as_of)
+    computed = {
+        name: (
+            features[name].astype("string").to_numpy(dtype=object, na_value=None)
+            if name in model.encoder.categorical
+            else features[name].to_numpy(dtype=np.float64, na_value=np.nan)
+        )
+        for name in inputs
+    }
+    if not kept:
+        return list(features.index.astype(str)), computed
+    return [*stored.employer_ids, *features.index.astype(str)], {
+        name: np.concatenate([columns[name], computed[name]]) for name in inputs
+    }
 
 
 def stored_reasons(

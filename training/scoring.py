@@ -23,6 +23,7 @@ import sqlalchemy as sa
 
 from calle.settings import Settings
 from calle.store import bulk, open_store, schema, snapshot_tables
+from calle.store.snapshot_features import ScoredFeatures, drop_older_features, write_features
 from features.matrix import population_peer_rates
 from features.peer_rates import PeerRateTables
 from features.store_frames import load_frames
@@ -56,6 +57,9 @@ class Snapshot:
     reasons: dict[str, list[str | None]]
     #: The population's peer rates the features used (None: not kept, as by benchmarks).
     peer_rates: PeerRateTables | None = None
+    #: The feature rows scored, kept so the service explains any score on first read
+    #: without recomputing them (None: not kept, as by benchmarks).
+    features: ScoredFeatures | None = None
 
     @property
     def targets(self) -> list[str]:
@@ -130,6 +134,7 @@ def score_population(
             scores=scores,
             reasons=explain(model, features, explained_rows),
             peer_rates=peer_rates,
+            features=scored_features(model, features),
         )
         store_snapshot(engine, snapshot, frames.employers, drift)
         _log_hit_rates(engine, settings, model_name, version)
@@ -145,6 +150,16 @@ def score_population(
         as_of,
     )
     return snapshot
+
+
+def scored_features(model: RiskModel, features: pd.DataFrame) -> ScoredFeatures:
+    """The rows to keep: what the boosters read, but the neutralised features (fixed)."""
+    inputs = set(model.encoded_inputs)
+    return ScoredFeatures(
+        features,
+        [name for name in model.encoder.numeric if name in inputs],
+        [name for name in model.encoder.categorical if name in inputs],
+    )
 
 
 def _drift(
@@ -236,8 +251,9 @@ def explain(
 def store_snapshot(
     engine: sa.Engine, snapshot: Snapshot, employers: pd.DataFrame, drift: dict | None = None
 ) -> None:
-    """Write the snapshot, its scores (one row per workplace, :mod:`calle.store.snapshot_tables`)
-    and the reasons explained so far, in one transaction."""
+    """Write the snapshot, its scores (one row per workplace, :mod:`calle.store.snapshot_tables`),
+    the reasons explained so far and the feature rows scored (dropping the model's older
+    snapshots' rows, :mod:`calle.store.snapshot_features`), in one transaction."""
     with engine.begin() as connection:
         connection.execute(
             schema.score_snapshots.insert().values(
@@ -255,6 +271,16 @@ def store_snapshot(
             connection, snapshot.snapshot_id, score_table(snapshot, employers)
         )
         bulk.insert_rows(connection, schema.snapshot_reasons, _reason_rows(snapshot))
+        if snapshot.features is not None:
+            started = time.perf_counter()
+            chunks = write_features(connection, snapshot.snapshot_id, snapshot.features)
+            drop_older_features(connection, snapshot.model_name, snapshot.snapshot_id)
+            log.info(
+                "kept the %d feature rows scored (%d chunks) for explaining on read in %.1f s",
+                len(snapshot.features.frame),
+                chunks,
+                time.perf_counter() - started,
+            )
         if drift is not None:
             store_report(
                 connection, snapshot.snapshot_id, snapshot.model_name, snapshot.model_version, drift

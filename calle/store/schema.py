@@ -169,6 +169,25 @@ snapshot_score_chunks = sa.Table(
     ),
 )
 
+#: The feature rows each snapshot scored, as zstd-compressed Arrow chunks sorted by employer
+#: id (:mod:`calle.store.snapshot_features`; migration 0011): the service explains a score on
+#: first read from them. Kept for each model's newest snapshot only.
+snapshot_feature_chunks = sa.Table(
+    "snapshot_feature_chunks",
+    metadata,
+    sa.Column("snapshot_id", sa.Text, primary_key=True),
+    sa.Column("chunk", sa.Integer, primary_key=True),
+    #: the smallest employer id in the chunk (ids compared as Python compares strings)
+    sa.Column("first_employer_id", sa.Text, nullable=False),
+    sa.Column("rows", sa.Integer, nullable=False),
+    sa.Column("arrow", sa.LargeBinary, nullable=False),
+    sa.ForeignKeyConstraint(
+        ["snapshot_id"],
+        ["score_snapshots.snapshot_id"],
+        name="fk_snapshot_feature_chunks_snapshot",
+    ),
+)
+
 #: The reasons of the scores explained so far: those planners read first, written by
 #: `calle score`, and any other when first read (migration 0010).
 snapshot_reasons = sa.Table(

@@ -49,7 +49,7 @@ def write_scores(connection: sa.Connection, snapshot_id: str, scores: pa.Table) 
             "snapshot_id": snapshot_id,
             "chunk": number,
             "rows": batch.num_rows,
-            "arrow": _ipc_bytes(batch),
+            "arrow": ipc_bytes(batch),
         }
         for number, batch in enumerate(_slices(scores))
     ]
@@ -84,7 +84,8 @@ def _slices(scores: pa.Table) -> list[pa.Table]:
     return [scores.slice(start, CHUNK_ROWS) for start in range(0, scores.num_rows, CHUNK_ROWS)]
 
 
-def _ipc_bytes(table: pa.Table) -> bytes:
+def ipc_bytes(table: pa.Table) -> bytes:
+    """``table`` as one zstd-compressed Arrow IPC stream, as the store keeps it."""
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, table.schema, options=_IPC_OPTIONS) as writer:
         writer.write_table(table)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
@@ -14,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from calle.settings import Settings
 from calle.store import schema
+from calle.store.snapshot_features import chunk_starts, read_rows
 from calle.store.snapshot_tables import read_scores
 from features.matrix import feature_matrix
 from features.store_frames import load_frames
@@ -167,10 +169,83 @@ def test_without_the_snapshot_s_model_scores_stay_unexplained_and_the_page_is_no
         assert [as_stored(row["reasons"]) for row in again] == [reason] * 5
 
 
+def forget_feature_rows(engine: sa.Engine, snapshot_id: str, every: int = 1) -> int:
+    """Drop every ``every``-th of the snapshot's feature chunks, as a snapshot written before
+    they were kept (migration 0011) or one a newer snapshot superseded; returns how many."""
+    chunks = schema.snapshot_feature_chunks
+    with engine.begin() as connection:
+        numbers = connection.execute(
+            sa.select(chunks.c.chunk).where(chunks.c.snapshot_id == snapshot_id)
+        ).scalars()
+        dropped = [n for n in numbers if n % every == 0]
+        connection.execute(
+            chunks.delete().where(chunks.c.snapshot_id == snapshot_id, chunks.c.chunk.in_(dropped))
+        )
+    return len(dropped)
+
+
+def test_scores_are_explained_from_the_feature_rows_the_snapshot_kept(
+    sparse_snapshot, serving_client, world_engine, keys, champion, monkeypatch
+):
+    """No workplace's records are read to explain it: the rows `calle score` scored are."""
+
+    def records_read(*args, **kwargs):
+        raise AssertionError("features recomputed from the store's records")
+
+    monkeypatch.setattr("service.reasons_on_read.features_from_store", records_read)
+    scores = sparse_snapshot.scores
+    middle = scores.index[scores["rank_any"] == len(scores) // 4][0]
+    body = serving_client.get(
+        f"/api/v1/employers/{middle}/risk", headers=bearer(keys[Role.planner])
+    ).json()
+    assert (
+        as_stored(body["overall"]["reasons"])
+        == (expected_reasons(world_engine, champion, [middle], "any")[middle])
+    )
+
+
+@pytest.mark.parametrize("every", [1, 2], ids=["none kept", "half kept"])
+def test_scores_whose_rows_are_not_kept_are_explained_the_same_from_the_records(
+    every, sparse_snapshot, serving_client, world_engine, keys, champion
+):
+    assert forget_feature_rows(world_engine, sparse_snapshot.snapshot_id, every) > 0
+    response = serving_client.get(
+        RANKINGS, headers=bearer(keys[Role.planner]), params={"category": "any", "limit": 200}
+    )
+    assert response.status_code == 200, response.text
+    items = response.json()["items"]
+    shown = [row["employer_id"] for row in items]
+    expected = expected_reasons(world_engine, champion, shown, "any")
+    assert {row["employer_id"]: as_stored(row["reasons"]) for row in items} == expected
+
+
+def test_only_the_newest_snapshot_keeps_its_feature_rows(
+    sparse_snapshot, serving_settings, world_engine, champion
+):
+    newer = score_population(serving_settings, as_of=AS_OF, engine=world_engine)
+    with world_engine.connect() as connection:
+        assert chunk_starts(connection, sparse_snapshot.snapshot_id) == []
+        starts = chunk_starts(connection, newer.snapshot_id)
+        ids = list(newer.scores.index[:50].astype(str))
+        rows = read_rows(connection, newer.snapshot_id, starts, ids)
+    features = feature_matrix(
+        load_frames(world_engine), AS_OF, champion.categories, champion.attribute_kinds
+    ).loc[ids]
+    assert rows.employer_ids == ids
+    for name, values in rows.numeric.items():
+        np.testing.assert_array_equal(
+            values, features[name].to_numpy(np.float64, na_value=np.nan), err_msg=name
+        )
+    for name, values in rows.categorical.items():
+        assert values.tolist() == [None if pd.isna(v) else v for v in features[name]], name
+
+
 def test_a_snapshot_kept_without_peer_rates_is_explained_the_same_from_the_store(
     sparse_snapshot, serving_client, world_engine, keys, champion
 ):
-    """Snapshots scored before migration 0009 keep no peer rates: they are computed."""
+    """Snapshots scored before migration 0009 keep no peer rates (nor feature rows): they
+    are computed."""
+    forget_feature_rows(world_engine, sparse_snapshot.snapshot_id)
     with world_engine.begin() as connection:
         kept = connection.execute(
             sa.select(schema.score_snapshots.c.peer_rates).where(
