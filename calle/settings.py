@@ -134,8 +134,8 @@ class Settings(BaseSettings):
         description="Scores `calle score` explains when it writes a snapshot, per target: the "
         "top this many nationally, in every state and in every municipality an office area "
         "names (so every office's top too). The service explains any other score when it is "
-        "first read, and stores it. 0: every score (about ten minutes per million workplaces "
-        "on two cores, and a stored row per score).",
+        "first read, and stores it. 0: every score (ten minutes to an hour per million "
+        "workplaces on two cores, by the model's size, and a stored row per score).",
     )
     request_threads: int = Field(
         default=2,

@@ -1,9 +1,9 @@
 """Reasons explained when first read, for the scores a snapshot was written without.
 
 `calle score` explains only the scores planners read first (:mod:`training.read_first`):
-TreeSHAP for every workplace's six targets would take about ten minutes per million on two
-cores and six rows per workplace in ``snapshot_reasons``, while planners read the tops of a
-few rankings. Any other score a ranking page or an employer's risk shows is explained here,
+TreeSHAP for every workplace's six targets would take ten minutes to an hour per million on
+two cores, by the model's size, and six rows per workplace in ``snapshot_reasons``, while
+planners read the tops of a few rankings. Any other score a ranking page or an employer's risk shows is explained here,
 the first time it is read: by the model version that scored the snapshot, from the feature
 rows the snapshot kept (:mod:`calle.store.snapshot_features`; for a snapshot that kept
 none, the workplace's features as of its date, from its records and the population's peer

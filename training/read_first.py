@@ -1,8 +1,9 @@
 """Which scores a snapshot explains when it is written: those planners read first.
 
-TreeSHAP costs about a tenth of a millisecond per workplace and target on two cores (0.58 ms
-for six targets, in batches), ten minutes for a million workplaces, and each score explained
-is a row of ``snapshot_reasons``, while planners read the tops of a few rankings. So `calle score`
+TreeSHAP for a workplace's six targets costs 0.6 to 3.5 ms on two cores (the service
+benchmark's champion of 209 trees; a model trained on a million workplaces), ten minutes to an
+hour per million workplaces, and each score explained is a row of ``snapshot_reasons``, while
+planners read the tops of a few rankings. So `calle score`
 explains, per target, the top ``top`` workplaces nationally, in every state and in every
 office's area (``CALLE_OFFICES_FILE``). The service explains any other score when it is
 first read (:mod:`service.reasons_on_read`).

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from calle.store import schema
@@ -137,15 +138,17 @@ def read_rows(
     found: dict[str, tuple[pa.Table, int]] = {}
     if wanted:
         blobs = connection.execute(
-            sa.select(chunks.c.arrow).where(
+            sa.select(chunks.c.chunk, chunks.c.arrow).where(
                 chunks.c.snapshot_id == snapshot_id, chunks.c.chunk.in_(sorted(wanted))
             )
-        ).scalars()
-        for blob in blobs:
+        )
+        for chunk, blob in blobs:
             table = pa.ipc.open_stream(pa.py_buffer(blob)).read_all()
-            ids = table.column("employer_id").to_pylist()
-            for row, employer_id in enumerate(ids):
-                found[employer_id] = (table, row)
+            asked = wanted[chunk]
+            rows = pc.index_in(pa.array(asked, pa.string()), value_set=table.column("employer_id"))
+            for employer_id, row in zip(asked, rows.to_pylist(), strict=True):
+                if row is not None:
+                    found[employer_id] = (table, row)
     kept = [e for e in employer_ids if e in found]
     return _rows(kept, [found[e] for e in kept])
 
