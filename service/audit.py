@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from calle.store import schema
+from calle.store import schema, statement_connection
 from service.auth import require
 from service.cursors import decode_cursor, encode_cursor
 from service.dependencies import EngineDep
@@ -34,7 +34,7 @@ def record_access(
     rows: int,
     status: int,
 ) -> None:
-    with engine.begin() as connection:
+    with statement_connection(engine) as connection:  # one INSERT: atomic on its own
         connection.execute(
             schema.audit_log.insert().values(
                 at=datetime.now(UTC),

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from fastapi import Request
 
+from calle.store import statement_connection
 from service.dependencies import CachesDep, EngineDep
 from service.keys import ApiKey, find_key, hash_key
 from service.problems import Problem
@@ -49,7 +50,7 @@ def authenticate(request: Request, engine: EngineDep, caches: CachesDep) -> ApiK
         )
 
     def read() -> ApiKey | None:
-        with engine.connect() as connection:
+        with statement_connection(engine) as connection:
             return find_key(connection, key)
 
     record = caches.keys.get(hash_key(key), read)

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from calle.store import schema
+from calle.store import schema, statement_connection
 from service.audit import record_access
 from service.auth import require
 from service.dependencies import CachesDep, EngineDep, ReasonsOnReadDep
@@ -189,15 +189,18 @@ def risk_of(
     """The latest snapshot's risk of ``employer_id`` (its scores from the snapshot in memory,
     its history read fresh); scores without stored reasons are explained by ``explain``."""
     snapshot = current_snapshot(engine, caches.snapshots)
-    with engine.connect() as connection:
+    ranked = (
+        None
+        if snapshot is None
+        else caches.ranked.get(engine, snapshot.snapshot_id, snapshot.targets)
+    )
+    with statement_connection(engine) as connection:
         employer = _employer(connection, employer_id)
-    if snapshot is None:
-        raise Problem(
-            409, "no-snapshot", "No score snapshot is stored yet: run `calle score` first."
-        )
-    ranked = caches.ranked.get(engine, snapshot.snapshot_id, snapshot.targets)
-    position = _scored(ranked, snapshot, employer_id)
-    with engine.connect() as connection:
+        if snapshot is None or ranked is None:
+            raise Problem(
+                409, "no-snapshot", "No score snapshot is stored yet: run `calle score` first."
+            )
+        position = _scored(ranked, snapshot, employer_id)
         stored = stored_reasons(
             connection, snapshot.snapshot_id, list(snapshot.targets), [employer_id]
         )

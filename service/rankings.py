@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic_core import to_json
 
 from calle.offices import OfficeArea, OfficeAreas
-from calle.store import schema
+from calle.store import schema, statement_connection
 from service.audit import record_access
 from service.auth import require
 from service.cursors import decode_cursor, encode_cursor
@@ -343,7 +343,7 @@ def ranking_page(
         positions = ranked.page(category, _ranking_filter(filters, area), after, limit + 1)
         shown = positions[:limit].tolist()
         ids = [ranked.employer_id(p) for p in shown]
-        with engine.connect() as connection:
+        with statement_connection(engine) as connection:
             rows = _shown(connection, snapshot.snapshot_id, category, ids)
         stored = {e: row.reasons for e, row in rows.items() if row.reasons is not None}
         missing = [(category, e) for e in ids if e not in stored]

@@ -3,14 +3,14 @@
 `calle score` explains only the scores planners read first (:mod:`training.read_first`):
 TreeSHAP for every workplace's six targets would take ten minutes to an hour per million on
 two cores, by the model's size, and six rows per workplace in ``snapshot_reasons``, while
-planners read the tops of a few rankings. Any other score a ranking page or an employer's risk shows is explained here,
-the first time it is read: by the model version that scored the snapshot, from the feature
-rows the snapshot kept (:mod:`calle.store.snapshot_features`; for a snapshot that kept
-none, the workplace's features as of its date, from its records and the population's peer
-rates the snapshot keeps), then stored (``snapshot_reasons``) so the next read finds it.
-Once the service follows a newer champion than the snapshot's model, the old model is no
-longer at hand: such scores stay without reasons until `calle score` writes the next
-snapshot.
+planners read the tops of a few rankings. Any other score a ranking page or an employer's
+risk shows is explained here, the first time it is read: by the model version that scored
+the snapshot, from the feature rows the snapshot kept (:mod:`calle.store.snapshot_features`;
+for a snapshot that kept none, the workplace's features as of its date, from its records and
+the population's peer rates the snapshot keeps), then stored (``snapshot_reasons``) so the
+next read finds it. Once the service follows a newer champion than the snapshot's model, the
+old model is no longer at hand: such scores stay without reasons until `calle score` writes
+the next snapshot.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from calle.store import schema
+from calle.store import schema, statement_connection
 from calle.store.snapshot_features import FeatureRows, chunk_starts, read_rows
 from features.matrix import population_peer_rates
 from features.peer_rates import PeerRateTables
@@ -40,6 +40,9 @@ log = logging.getLogger(__name__)
 
 #: (target, employer id)
 ScoreKey = tuple[str, str]
+
+#: Reasons per INSERT: four parameters each, within SQLite's 32,766 per statement.
+STORE_BATCH = 1_000
 
 
 class Explainer(Protocol):
@@ -97,7 +100,7 @@ class SnapshotFeatureChunks:
 
     def rows(self, engine: sa.Engine, snapshot_id: str, employer_ids: list[str]) -> FeatureRows:
         """The stored rows of those of ``employer_ids`` the snapshot still keeps."""
-        with engine.connect() as connection:
+        with statement_connection(engine) as connection:
             with self._lock:
                 if self._entry is None or self._entry[0] != snapshot_id:
                     self._entry = (snapshot_id, chunk_starts(connection, snapshot_id))
@@ -250,19 +253,22 @@ def stored_reasons(
 
 
 def _store(engine: sa.Engine, snapshot_id: str, found: dict[ScoreKey, str]) -> None:
-    """Keep the reasons for the next read; a failure costs only that (they are recomputed).
-    Two workers explaining the same score both try: the first one's stays."""
+    """Keep the reasons for the next read, in one INSERT; a failure costs only that (they
+    are recomputed). Two workers explaining the same score both try: the first one's stays."""
     if not found:
         return
     insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
-    statement = insert(schema.snapshot_reasons).on_conflict_do_nothing()
     rows = [
         {"snapshot_id": snapshot_id, "target": target, "employer_id": employer_id, "reasons": text}
         for (target, employer_id), text in found.items()
     ]
     try:
-        with engine.begin() as connection:
-            connection.execute(statement, rows)
+        with statement_connection(engine) as connection:
+            for start in range(0, len(rows), STORE_BATCH):
+                batch = rows[start : start + STORE_BATCH]
+                connection.execute(
+                    insert(schema.snapshot_reasons).values(batch).on_conflict_do_nothing()
+                )
     except sa.exc.SQLAlchemyError as error:
         log.warning(
             "could not store %d reasons of snapshot %s (they will be explained again): %s",
