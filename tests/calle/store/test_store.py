@@ -11,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from calle.settings import Settings
-from calle.store import open_store, schema
+from calle.store import open_store, schema, statement_connection
 from calle.store.migrate import current_revision, head_revision
 from features.contract_import import import_folder
 from tests.conftest import _fresh_postgres_database
@@ -97,3 +97,27 @@ def test_after_an_import_postgresql_has_fresh_planner_statistics(postgres_settin
     finally:
         engine.dispose()
     assert len(estimated) == 4 and min(estimated.values()) > 0, estimated
+
+
+def test_a_statement_connection_commits_each_statement_and_leaves_the_pool_transactional(
+    settings: Settings,
+) -> None:
+    """Each statement lands on its own; the pooled connection it used goes back to
+    transactions, so a later ``engine.connect()`` that does not commit still writes nothing."""
+    engine = open_store(settings)
+    probe = sa.table("probe", sa.column("n", sa.Integer))
+    count = sa.select(sa.func.count()).select_from(probe)
+    try:
+        with engine.begin() as connection:
+            connection.execute(sa.text("CREATE TABLE probe (n INTEGER)"))
+        with statement_connection(engine) as connection:
+            connection.execute(probe.insert().values(n=1))
+            with engine.connect() as other:  # seen before the first connection is back
+                assert other.execute(count).scalar_one() == 1
+        for _ in range(3):  # each pooled connection, the one used above among them
+            with engine.connect() as connection:
+                connection.execute(probe.insert().values(n=2))  # never committed
+        with engine.connect() as connection:
+            assert connection.execute(sa.select(probe.c.n)).scalars().all() == [1]
+    finally:
+        engine.dispose()
