@@ -65,16 +65,18 @@ def top_reasons(
     target: str = "any",
     count: int = 3,
     encoded: np.ndarray | None = None,
+    threads: int | None = None,
 ) -> list[list[Reason]]:
     """For each row, the ``count`` features that raise its score most (positive only).
 
     ``features``: a frame, or its columns (then ``encoded`` is required); ``encoded``:
-    ``model.encoded(features)``, if the caller has it."""
+    ``model.encoded(features)``, if the caller has it; ``threads``: LightGBM's, as for
+    :meth:`RiskModel.predict`."""
     if encoded is None:
         if not isinstance(features, pd.DataFrame):
             raise TypeError("top_reasons of feature columns needs their encoded matrix")
         encoded = model.encoded(features)
-    contributions = model.contribution_matrix(encoded, target)
+    contributions = model.contribution_matrix(encoded, target, threads)
     # a neutralised feature holds one value for everyone: no reason to tell a planner
     fixed = getattr(model, "neutral", {})
     names = model.encoder.columns

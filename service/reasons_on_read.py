@@ -31,7 +31,7 @@ from features.matrix import population_peer_rates
 from features.peer_rates import PeerRateTables
 from features.store_frames import PEER_RATE_TABLES, load_frames
 from models.explanations import reasons_json, top_reasons
-from models.risk_model import RiskModel
+from models.risk_model import SERVING_THREADS, RiskModel
 from service.model_follower import ModelFollower
 from service.snapshots import SnapshotInfo
 from service.store_features import features_from_store
@@ -181,7 +181,9 @@ def explain_on_read(
             if rows == list(range(len(found_ids)))
             else {name: values[rows] for name, values in columns.items()}
         )
-        explained = top_reasons(model, subset, target, encoded=encoded[rows])
+        explained = top_reasons(
+            model, subset, target, encoded=encoded[rows], threads=SERVING_THREADS
+        )
         for employer_id, reasons in zip(employer_ids, explained, strict=True):
             found[(target, employer_id)] = reasons_json(reasons)
     _store(engine, snapshot.snapshot_id, found)

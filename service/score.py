@@ -39,7 +39,7 @@ from pydantic import (
 )
 from pydantic_core import to_json
 
-from models.risk_model import OVERALL, RiskModel, probability_column
+from models.risk_model import OVERALL, SERVING_THREADS, RiskModel, probability_column
 from service.audit import record_access
 from service.auth import require
 from service.dependencies import EngineDep, FollowerDep, PeerRatesDep
@@ -62,10 +62,6 @@ from service.store_features import features_from_store
 ENDPOINT = "/api/v1/score"
 #: Workplaces (ids or records) one request may score.
 MAX_BATCH = 10_000
-#: LightGBM threads per request: a service worker answers requests side by side (threads,
-#: and one worker per core), so each prediction takes one core rather than all of them.
-PREDICT_THREADS = 1
-
 EmployerId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 #: A feature's value: a number, text or null. Parsed as any JSON value (checked per column
 #: against the model's feature kinds, which is several times faster than a typed union).
@@ -335,11 +331,11 @@ def score(
             if as_of > tomorrow:
                 raise Problem.invalid("body", "as_of", f"may not be after tomorrow ({tomorrow})")
             features = _store_features(engine, peer_rates, served.model, employer_ids, as_of)
-            probabilities = served.model.predict(features, threads=PREDICT_THREADS)
+            probabilities = served.model.predict(features, threads=SERVING_THREADS)
         else:
             given = _given_features(body, served.model)
             probabilities = served.model.predict_columns(
-                given.columns, given.rows, threads=PREDICT_THREADS
+                given.columns, given.rows, threads=SERVING_THREADS
             )
         results = _results(probabilities, served.model, ids)
     except Problem as problem:

@@ -10,6 +10,7 @@ import pytest
 from calle.settings import MEXICO_CATEGORIES
 from features.matrix import feature_specs
 from models.explanations import Reason, reasons_json, sentence, top_reasons
+from models.risk_model import SERVING_THREADS
 
 CATS = list(MEXICO_CATEGORIES)
 
@@ -147,3 +148,27 @@ def test_top_reasons_are_the_largest_positive_contributions(
         assert np.allclose(values, positives[: len(values)].round(4), atol=1e-4)
     first = next(r for r in reasons if r)
     assert json.loads(reasons_json(first))[0]["feature"] == first[0].feature
+
+
+def test_reasons_of_feature_columns_on_one_thread_are_those_of_the_frame(
+    small_world_model, small_world_population
+):
+    """The service explains from a workplace's columns with one LightGBM thread per request:
+    the same reasons as from the population's frame with the training's threads."""
+    model = small_world_model
+    population = small_world_population.head(200)
+    columns = {
+        name: (
+            population[name].astype("string").to_numpy(dtype=object, na_value=None)
+            if name in model.encoder.categorical
+            else population[name].to_numpy(dtype=np.float64, na_value=np.nan)
+        )
+        for name in model.encoded_inputs
+    }
+    encoded = model.encoded_columns(columns, len(population))
+    np.testing.assert_array_equal(encoded, model.encoded(population))
+    assert top_reasons(model, columns, encoded=encoded, threads=SERVING_THREADS) == (
+        top_reasons(model, population)
+    )
+    with pytest.raises(TypeError, match="encoded"):
+        top_reasons(model, columns)
