@@ -12,7 +12,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from calle.store import schema
+from calle.store import schema, statement_connection
 from service.read_cache import ReadCache
 
 #: The registered model whose champion the service scores with and whose snapshots it serves.
@@ -77,7 +77,7 @@ def current_snapshot(
     ``CALLE_READ_CACHE_SECONDS``)."""
 
     def read() -> SnapshotInfo | None:
-        with engine.connect() as connection:
+        with statement_connection(engine) as connection:
             return latest_snapshot(connection, model_name)
 
     return cache.get(("latest", model_name), read)
@@ -89,7 +89,7 @@ def stored_snapshot(
     """The snapshot ``snapshot_id`` (stored snapshots never change, so keeping it is safe)."""
 
     def read() -> SnapshotInfo | None:
-        with engine.connect() as connection:
+        with statement_connection(engine) as connection:
             return snapshot_by_id(connection, snapshot_id)
 
     return cache.get(("id", snapshot_id), read)
