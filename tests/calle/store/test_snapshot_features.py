@@ -66,6 +66,7 @@ def test_rows_round_trip_across_chunks_in_the_order_asked(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(snapshot_features, "CHUNK_ROWS", 7)
+    monkeypatch.setattr(snapshot_features, "BLOCK_CHUNKS", 3)  # 21 rows per slice
     frame = scored_rows(50)
     engine = open_store(settings)
     try:
