@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from calle.store import schema, statement_connection
-from calle.store.snapshot_features import FeatureRows, chunk_starts, read_rows
+from calle.store.snapshot_features import FeatureRows, chunk_starts, feature_columns, read_rows
 from features.matrix import population_peer_rates
 from features.peer_rates import PeerRateTables
 from features.store_frames import PEER_RATE_TABLES, load_frames
@@ -215,21 +215,16 @@ def _feature_rows(
             "snapshot %s keeps feature rows without some of its model's inputs: recomputed",
             snapshot.snapshot_id,
         )
-        stored = FeatureRows([], {}, {})
+        stored, columns = FeatureRows([], {}, {}), {}
     kept = set(stored.employer_ids)
     rest = [employer_id for employer_id in ids if employer_id not in kept]
     if not rest:
         return stored.employer_ids, {name: columns[name] for name in inputs}
     tables = peer_rates.get(engine, snapshot, model.categories)
     features, _ = features_from_store(engine, tables, model, rest, snapshot.as_of)
-    computed = {
-        name: (
-            features[name].astype("string").to_numpy(dtype=object, na_value=None)
-            if name in model.encoder.categorical
-            else features[name].to_numpy(dtype=np.float64, na_value=np.nan)
-        )
-        for name in inputs
-    }
+    categorical = [name for name in inputs if name in model.encoder.categorical]
+    numeric = [name for name in inputs if name not in categorical]
+    computed = feature_columns(features, numeric, categorical)
     if not kept:
         return list(features.index.astype(str)), computed
     return [*stored.employer_ids, *features.index.astype(str)], {

@@ -64,6 +64,20 @@ class FeatureRows:
         return {**self.numeric, **self.categorical}
 
 
+def feature_columns(
+    frame: pd.DataFrame, numeric: Sequence[str], categorical: Sequence[str]
+) -> dict[str, np.ndarray]:
+    """``frame``'s features as they are stored and read back: numeric ones as floats (NaN:
+    missing), categorical ones as text (None: missing)."""
+    return {
+        **{name: frame[name].to_numpy(dtype=np.float64, na_value=np.nan) for name in numeric},
+        **{
+            name: frame[name].astype("string").to_numpy(dtype=object, na_value=None)
+            for name in categorical
+        },
+    }
+
+
 def write_features(connection: sa.Connection, snapshot_id: str, scored: ScoredFeatures) -> int:
     """Store the rows as the snapshot's feature chunks; returns the number of chunks. Joins
     the caller's transaction."""
@@ -77,18 +91,12 @@ def write_features(connection: sa.Connection, snapshot_id: str, scored: ScoredFe
         # a block of chunks at a time: a national population's float matrix whole would be
         # gigabytes on top of the frame
         rows = order[block_start : block_start + block_rows]
-        block = frame.iloc[rows]
+        columns = feature_columns(frame.iloc[rows], scored.numeric, scored.categorical)
         numeric = (
-            np.column_stack(
-                [block[name].to_numpy(dtype=np.float64, na_value=np.nan) for name in scored.numeric]
-            )
+            np.column_stack([columns[name] for name in scored.numeric])
             if scored.numeric
             else np.empty((len(rows), 0))
         )
-        categorical = {
-            name: block[name].astype("string").to_numpy(dtype=object, na_value=None)
-            for name in scored.categorical
-        }
         block_ids = ids[rows]
         for start in range(0, len(rows), CHUNK_ROWS):
             end = min(start + CHUNK_ROWS, len(rows))
@@ -99,8 +107,8 @@ def write_features(connection: sa.Connection, snapshot_id: str, scored: ScoredFe
                         pa.array(numeric[start:end].ravel(), pa.float64()), len(scored.numeric)
                     ),
                     **{
-                        name: pa.array(values[start:end], pa.string())
-                        for name, values in categorical.items()
+                        name: pa.array(columns[name][start:end], pa.string())
+                        for name in scored.categorical
                     },
                 }
             ).replace_schema_metadata(metadata)
