@@ -25,6 +25,7 @@ from service.peer_rate_cache import PeerRateCache
 from service.problems import install_handlers
 from service.read_cache import ServiceCaches
 from service.reasons_on_read import SnapshotFeatureChunks, SnapshotPeerRates
+from service.reasons_writer import ReasonsWriter
 from service.snapshot_warmup import SnapshotWarmer
 from service.ui import pages
 
@@ -55,9 +56,12 @@ def create_app(settings: Settings) -> FastAPI:
             app.state.engine, app.state.caches.ranked, settings.snapshot_poll_seconds
         )
         warmer.start()
+        app.state.reasons_writer = ReasonsWriter(app.state.engine)
+        app.state.reasons_writer.start()
         try:
             yield
         finally:
+            app.state.reasons_writer.stop()  # what it holds is stored before the store closes
             warmer.stop()
             follower.stop()
             app.state.engine.dispose()

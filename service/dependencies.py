@@ -43,6 +43,7 @@ def get_reasons_on_read(request: Request) -> ReasonsOnRead:
         state.model_follower,
         state.snapshot_peer_rates,
         state.snapshot_feature_chunks,
+        state.reasons_writer,
     )
 
 

@@ -7,10 +7,11 @@ planners read the tops of a few rankings. Any other score a ranking page or an e
 risk shows is explained here, the first time it is read: by the model version that scored
 the snapshot, from the feature rows the snapshot kept (:mod:`calle.store.snapshot_features`;
 for a snapshot that kept none, the workplace's features as of its date, from its records and
-the population's peer rates the snapshot keeps), then stored (``snapshot_reasons``) so the
-next read finds it. Once the service follows a newer champion than the snapshot's model, the
-old model is no longer at hand: such scores stay without reasons until `calle score` writes
-the next snapshot.
+the population's peer rates the snapshot keeps), then kept for the next read: held by the
+worker until its :class:`~service.reasons_writer.ReasonsWriter` stores them
+(``snapshot_reasons``), behind the answer. Once the service follows a newer champion than
+the snapshot's model, the old model is no longer at hand: such scores stay without reasons
+until `calle score` writes the next snapshot.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from typing import Protocol
 
 import numpy as np
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from calle.store import schema, statement_connection
 from calle.store.snapshot_features import FeatureRows, chunk_starts, feature_columns, read_rows
@@ -33,16 +33,11 @@ from features.store_frames import PEER_RATE_TABLES, load_frames
 from models.explanations import reasons_json, top_reasons
 from models.risk_model import SERVING_THREADS, RiskModel
 from service.model_follower import ModelFollower
+from service.reasons_writer import ReasonsWriter, ScoreKey
 from service.snapshots import SnapshotInfo
 from service.store_features import features_from_store
 
 log = logging.getLogger(__name__)
-
-#: (target, employer id)
-ScoreKey = tuple[str, str]
-
-#: Reasons per INSERT: four parameters each, within SQLite's 32,766 per statement.
-STORE_BATCH = 1_000
 
 
 class Explainer(Protocol):
@@ -111,25 +106,31 @@ class SnapshotFeatureChunks:
 @dataclass(frozen=True)
 class ReasonsOnRead:
     """An :class:`Explainer` over the service's store, served model, and what each snapshot
-    keeps to explain its scores: its feature rows and its peer rates."""
+    keeps to explain its scores: its feature rows and its peer rates. What it explains is
+    kept by ``writer``, which finds it again until it is stored."""
 
     engine: sa.Engine
     follower: ModelFollower
     peer_rates: SnapshotPeerRates
     feature_chunks: SnapshotFeatureChunks
+    writer: ReasonsWriter
 
     def __call__(self, snapshot: SnapshotInfo, wanted: list[ScoreKey]) -> dict[ScoreKey, str]:
+        held = self.writer.held(snapshot.snapshot_id, wanted)
+        rest = [key for key in wanted if key not in held]
         try:
-            return explain_on_read(
-                self.engine, self.follower, self.peer_rates, self.feature_chunks, snapshot, wanted
+            found = explain_on_read(
+                self.engine, self.follower, self.peer_rates, self.feature_chunks, snapshot, rest
             )
         except Exception:  # the scores still answer: reasons are what a failure costs
             log.exception(
                 "could not explain %d scores of snapshot %s on read",
-                len(wanted),
+                len(rest),
                 snapshot.snapshot_id,
             )
-            return {}
+            return held
+        self.writer.add(snapshot.snapshot_id, found)
+        return held | found
 
 
 def stored_reasons_only(snapshot: SnapshotInfo, wanted: list[ScoreKey]) -> dict[ScoreKey, str]:
@@ -145,8 +146,8 @@ def explain_on_read(
     snapshot: SnapshotInfo,
     wanted: list[ScoreKey],
 ) -> dict[ScoreKey, str]:
-    """The reasons (JSON text, as stored) of the ``wanted`` scores of ``snapshot``, now
-    stored too; {} when the model that scored it is not the one served."""
+    """The reasons (JSON text, as stored) of the ``wanted`` scores of ``snapshot``; {}
+    when the model that scored it is not the one served."""
     if not wanted:
         return {}
     served = follower.served
@@ -186,7 +187,6 @@ def explain_on_read(
         )
         for employer_id, reasons in zip(employer_ids, explained, strict=True):
             found[(target, employer_id)] = reasons_json(reasons)
-    _store(engine, snapshot.snapshot_id, found)
     log.debug(
         "explained %d scores of snapshot %s on read in %.1f ms",
         len(found),
@@ -247,29 +247,3 @@ def stored_reasons(
         )
     ).all()
     return {(row.target, row.employer_id): row.reasons for row in rows}
-
-
-def _store(engine: sa.Engine, snapshot_id: str, found: dict[ScoreKey, str]) -> None:
-    """Keep the reasons for the next read, in one INSERT; a failure costs only that (they
-    are recomputed). Two workers explaining the same score both try: the first one's stays."""
-    if not found:
-        return
-    insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
-    rows = [
-        {"snapshot_id": snapshot_id, "target": target, "employer_id": employer_id, "reasons": text}
-        for (target, employer_id), text in found.items()
-    ]
-    try:
-        with statement_connection(engine) as connection:
-            for start in range(0, len(rows), STORE_BATCH):
-                batch = rows[start : start + STORE_BATCH]
-                connection.execute(
-                    insert(schema.snapshot_reasons).values(batch).on_conflict_do_nothing()
-                )
-    except sa.exc.SQLAlchemyError as error:
-        log.warning(
-            "could not store %d reasons of snapshot %s (they will be explained again): %s",
-            len(rows),
-            snapshot_id,
-            error,
-        )

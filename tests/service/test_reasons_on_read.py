@@ -22,6 +22,7 @@ from features.store_frames import load_frames
 from models.explanations import top_reasons
 from models.packaging import load_version
 from models.risk_model import RiskModel
+from service import reasons_on_read
 from service.app import create_app
 from service.roles import Role
 from tests.service.conftest import (
@@ -75,6 +76,12 @@ def stored(engine: sa.Engine, snapshot_id: str, target: str) -> dict[str, str | 
     return {employer_id: None for employer_id in ids.to_pylist()} | dict(rows)
 
 
+def written(client: TestClient) -> None:
+    """Store what the app holds of the reasons it explained on read (written behind the
+    answers, :mod:`service.reasons_writer`)."""
+    client.app.state.reasons_writer.write_held()
+
+
 def as_stored(reasons: list[dict]) -> list[dict]:
     return [{k: r[k] for k in ("feature", "contribution", "value")} for r in reasons]
 
@@ -103,6 +110,7 @@ def test_a_ranking_page_explains_the_scores_stored_without_reasons_and_keeps_the
     assert all(row["reasons"] for row in items)  # the riskiest 150 all have something raising it
     assert all(r["text_es"] and r["text_en"] for row in items for r in row["reasons"])
 
+    written(serving_client)
     after = stored(world_engine, snapshot_id, "safety_health")
     for employer_id in explained_now:
         assert json.loads(after[employer_id]) == expected[employer_id]
@@ -127,6 +135,7 @@ def test_an_employer_risk_explains_every_target_of_an_unexplained_workplace(
         t: risk["reasons"] for t, risk in body["categories"].items()
     }
     assert set(answered) == set(sparse_snapshot.targets)
+    written(serving_client)
     for target, reasons in answered.items():
         expected = expected_reasons(world_engine, champion, [middle], target)[middle]
         assert as_stored(reasons) == expected, target
@@ -135,6 +144,37 @@ def test_an_employer_risk_explains_every_target_of_an_unexplained_workplace(
         )
     assert any(answered.values())
     assert audit_rows(world_engine)[-1].rows == 1
+
+
+def test_a_score_read_again_before_it_is_stored_is_not_explained_again_and_stopping_stores_it(
+    sparse_snapshot, serving_settings, world_engine, keys, monkeypatch
+):
+    """Reasons are stored behind the answers: until then the worker holds them."""
+    explained: list[tuple[str, str]] = []
+    explain = reasons_on_read.explain_on_read
+
+    def counted(engine, follower, peer_rates, chunks, snapshot, wanted):
+        explained.extend(wanted)
+        return explain(engine, follower, peer_rates, chunks, snapshot, wanted)
+
+    monkeypatch.setattr(reasons_on_read, "explain_on_read", counted)
+    scores = sparse_snapshot.scores
+    middle = scores.index[scores["rank_any"] == len(scores) // 3][0]
+    path = f"/api/v1/employers/{middle}/risk"
+    app = create_app(serving_settings)
+    with TestClient(app) as client:
+        wait_for_model(app)
+        app.state.reasons_writer.stop()  # its thread stores nothing from here on
+        first = client.get(path, headers=bearer(keys[Role.planner])).json()
+        assert ("any", middle) in explained  # with any other target the snapshot left
+        count = len(explained)
+        again = client.get(path, headers=bearer(keys[Role.planner])).json()
+        assert again["overall"] == first["overall"] and again["categories"] == first["categories"]
+        assert len(explained) == count  # found held, not explained again
+        assert stored(world_engine, sparse_snapshot.snapshot_id, "any")[middle] is None
+    # the app stopped: what its worker held is stored
+    kept = stored(world_engine, sparse_snapshot.snapshot_id, "any")[middle]
+    assert kept is not None and json.loads(kept) == as_stored(first["overall"]["reasons"])
 
 
 def test_without_the_snapshot_s_model_scores_stay_unexplained_and_the_page_is_not_kept(
@@ -149,6 +189,7 @@ def test_without_the_snapshot_s_model_scores_stay_unexplained_and_the_page_is_no
         wait_for_model(app)
         first = client.get(RANKINGS, headers=planner, params={"limit": 5}).json()["items"]
         assert [row["reasons"] for row in first] == [[]] * 5
+        written(client)
         assert all(v is None for v in stored(engine, snapshot.snapshot_id, "any").values())
 
         reason = [{"feature": "violations_3y", "contribution": 0.25, "value": 4}]
