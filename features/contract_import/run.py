@@ -26,6 +26,7 @@ from tqdm import tqdm
 from calle.settings import Settings
 from calle.store import open_store, schema
 from calle.store.bulk import refresh_statistics
+from calle.store.bulk_load import keys_made_after
 from features.contract import EMPLOYERS, FINDINGS, INSPECTIONS, TABLES, Table
 from features.contract_import import rejects
 from features.contract_import.cells import CheckedTable, check_cells
@@ -183,6 +184,14 @@ def _attribute_columns(checked: CheckedTable) -> list[str]:
 
 
 def _write(
+    connection: sa.Connection, checked: dict[str, CheckedTable], report: ImportReport
+) -> None:
+    written = [schema.CONTRACT_TABLES[name] for name in checked]
+    with keys_made_after(connection, [*written, schema.employer_attributes]):
+        _write_tables(connection, checked, report)
+
+
+def _write_tables(
     connection: sa.Connection, checked: dict[str, CheckedTable], report: ImportReport
 ) -> None:
     for name, current in checked.items():
