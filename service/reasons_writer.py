@@ -78,7 +78,7 @@ class ReasonsWriter:
     def write_held(self) -> int:
         """Store every reason held now, one transaction per snapshot, and forget them once
         stored (or once the write failed, e.g. the snapshot was deleted meanwhile: they will
-        be explained again). How many were stored."""
+        be explained again). How many it wrote (a score stored already keeps its first)."""
         with self._lock:
             batches = {snapshot_id: dict(held) for snapshot_id, held in self._pending.items()}
         written = 0
