@@ -159,6 +159,16 @@ class Settings(BaseSettings):
         "cluster of N worker processes on this machine; or a Dask scheduler's address "
         "(`tcp://HOST:8786`), whose workers must reach the store at `CALLE_DATABASE_URL`.",
     )
+    dask_training_workers: int = Field(
+        default=1,
+        ge=0,
+        description="Workers of the Dask cluster that grow each booster together. 1: one "
+        "worker grows the very model this process would (the examples of a national history "
+        "fit one machine; the history they are made from need not). 0: every worker, "
+        "data-parallel, for examples that do not fit one worker: a model close to, not equal "
+        "to, the one-process model (LightGBM's data-parallel learner looks at features its "
+        "one-process learner skips).",
+    )
     dask_slices: int = Field(
         default=0,
         ge=0,

@@ -1,9 +1,13 @@
 """Growing a target's booster on a Dask cluster (LightGBM's Dask interface).
 
 LightGBM trains data-parallel: each worker holds some of the examples and the workers
-exchange histograms, so the trees are those of one model over all the examples (bin
-boundaries and bagging are drawn per worker, so they are close to, not bit-equal with, the
-trees grown in one process). The Dask interface has no early stopping, so all
+exchange histograms, so the trees are those of one model over all the examples. With the
+shipped parameters every worker bins alike (numeric levels fixed by the encoder) and nothing
+is drawn at random, yet the trees are close to, not equal to, those grown in one process:
+LightGBM's one-process learner skips, in a leaf, the features that had no gainful split in
+its parent; its data-parallel learner looks at every feature in every leaf (LightGBM 4.7,
+``serial_tree_learner.cpp`` against ``data_parallel_tree_learner.cpp``), and no parameter
+changes either. The Dask interface has no early stopping, so all
 ``max_rounds`` are grown and then cut where LightGBM's own early stopping would have
 stopped (:func:`early_stopping_round`): the same rule on the same validation set.
 """
@@ -66,14 +70,17 @@ class DaskBoosterFit:
     ) -> tuple[lgb.Booster, int]:
         x_train, y_train, w_train = train
         x_valid, y_valid = valid
-        rows = pd.RangeIndex(len(x_train))
-        parts = max(1, min(self.partitions, len(x_train)))
-        x = dd.from_pandas(x_train.set_axis(rows), npartitions=parts, sort=False)
-        y = dd.from_pandas(pd.Series(y_train, index=rows), npartitions=parts, sort=False)
+        workers = list(self.client.scheduler_info()["workers"])
+        parts = max(1, min(self.partitions, len(workers), len(x_train)))
+        # rows dealt out in turn, not in runs: examples come ordered by as-of date, and a
+        # worker holding one date only would lack some of the values the others see
+        dealt = [np.arange(part, len(x_train), parts) for part in range(parts)]
+        x = self._placed([x_train.iloc[rows] for rows in dealt], workers)
+        y = self._placed([pd.Series(y_train[rows]) for rows in dealt], workers)
         weight = (
             None
             if w_train is None
-            else dd.from_pandas(pd.Series(w_train, index=rows), npartitions=parts, sort=False)
+            else self._placed([pd.Series(w_train[rows]) for rows in dealt], workers)
         )
         # each worker uses its own threads: the Dask interface sets them, and says so
         grown_here = {k: v for k, v in booster_params.items() if k != "num_threads"}
@@ -87,3 +94,15 @@ class DaskBoosterFit:
         return booster, early_stopping_round(
             booster, x_valid, y_valid, params.early_stopping_rounds
         )
+
+    def _placed(
+        self, parts: list[pd.DataFrame] | list[pd.Series], workers: list[str]
+    ) -> dd.DataFrame | dd.Series:
+        """``parts`` as one Dask collection, part *i* held by worker *i*: LightGBM grows the
+        booster on the workers that hold the data, and left to itself the scheduler may put
+        every part on one worker."""
+        futures = [
+            self.client.scatter(part.reset_index(drop=True), workers=[worker], hash=False)
+            for part, worker in zip(parts, workers, strict=False)
+        ]
+        return dd.from_delayed(futures, meta=parts[0].iloc[:0].reset_index(drop=True))

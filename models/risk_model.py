@@ -20,7 +20,7 @@ import pandas as pd
 
 from features.catalogue import FeatureSpec
 from models.calibration import PlattCalibrator
-from models.feature_encoding import ColumnValues, FeatureEncoder
+from models.feature_encoding import MIN_ROWS_PER_LEVEL, ColumnValues, FeatureEncoder
 
 log = logging.getLogger(__name__)
 
@@ -58,14 +58,30 @@ class LightGBMParams:
     max_rounds: int = 1000
     early_stopping_rounds: int = 50
     min_child_samples: int = 50
-    feature_fraction: float = 0.8
-    bagging_fraction: float = 0.8
+    #: Below 1, each tree or bag draws features or rows at random: draws a cluster makes per
+    #: worker, so it would grow another model (models.distributed_boosting).
+    feature_fraction: float = 1.0
+    bagging_fraction: float = 1.0
+    #: Numeric features cut into at most this many levels before boosting (0: not cut), so
+    #: that a cluster's workers bin them alike (models.feature_encoding).
+    numeric_levels: int = 255
     lambda_l2: float = 1.0
     cat_smooth: float = 20.0
     monotone_method: str = "intermediate"
     seed: int = 0
     threads: int = 2
     excluded_features: tuple[str, ...] = DEFAULT_EXCLUDED
+
+    @property
+    def drawn_per_worker(self) -> list[str]:
+        """The settings under which a Dask cluster's workers would each draw or bin on their
+        own, and grow a model further from the one grown in one process."""
+        drawn = {
+            "feature_fraction": self.feature_fraction < 1,
+            "bagging_fraction": self.bagging_fraction < 1,
+            "numeric_levels": self.numeric_levels == 0,
+        }
+        return [f"{name}={getattr(self, name)}" for name, on in drawn.items() if on]
 
     def booster_params(self, monotone: list[int]) -> dict[str, object]:
         """LightGBM's parameters (``excluded_features`` is applied before, to the specs)."""
@@ -77,7 +93,7 @@ class LightGBMParams:
             "min_child_samples": self.min_child_samples,
             "feature_fraction": self.feature_fraction,
             "bagging_fraction": self.bagging_fraction,
-            "bagging_freq": 1,
+            "bagging_freq": 1 if self.bagging_fraction < 1 else 0,
             "lambda_l2": self.lambda_l2,
             "cat_smooth": self.cat_smooth,
             "monotone_constraints": monotone,
@@ -85,6 +101,10 @@ class LightGBMParams:
             "seed": self.seed,
             "deterministic": True,
             "force_row_wise": True,
+            # both decided from the rows at hand, so per worker on a cluster: bundles of
+            # exclusive features, and features dropped as unsplittable
+            "enable_bundle": False,
+            "feature_pre_filter": False,
             "num_threads": self.threads,
             "verbosity": -1,
         }
@@ -334,7 +354,12 @@ def fit_risk_model(
     """
     params = params or LightGBMParams()
     used = [s for s in specs if s.name not in params.excluded_features]
-    encoder = FeatureEncoder.fit(train_features, used)
+    encoder = FeatureEncoder.fit(
+        train_features,
+        used,
+        params.numeric_levels,
+        MIN_ROWS_PER_LEVEL if params.numeric_levels else 0,
+    )
     x_train = encoder.transform(train_features)
     x_valid = encoder.transform(valid_features.assign(**(neutral or {})))
     targets: dict[str, TargetModel] = {}

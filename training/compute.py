@@ -39,6 +39,8 @@ CONNECT_SECONDS = 30
 
 class Compute(Protocol):
     fit_booster: BoosterFit
+    #: Processes that grow each booster together (more than one: data-parallel).
+    booster_workers: int
 
     def features(
         self,
@@ -58,6 +60,7 @@ class InProcess:
     """Everything in this process, from the frames already read."""
 
     fit_booster: BoosterFit = field(default=fit_booster_here)
+    booster_workers: int = 1
 
     def features(
         self,
@@ -83,6 +86,7 @@ class OnDask:
     ranges: list[tuple[str | None, str | None]]
     workers: int
     fit_booster: BoosterFit
+    booster_workers: int
 
     def features(
         self,
@@ -143,10 +147,20 @@ def open_compute(settings: Settings) -> Iterator[Compute]:
             ranges = employer_ranges(engine, settings.dask_slices or SLICES_PER_WORKER * workers)
         finally:
             engine.dispose()
+        booster_workers = min(settings.dask_training_workers or workers, workers)
         log.info(
-            "computing on the Dask cluster at %s: %d workers, %d slices of workplaces",
+            "computing on the Dask cluster at %s: %d workers, %d slices of workplaces, "
+            "each booster grown on %d",
             client.scheduler.address,
             workers,
             len(ranges),
+            booster_workers,
         )
-        yield OnDask(client, settings.store_url, ranges, workers, DaskBoosterFit(client, workers))
+        yield OnDask(
+            client,
+            settings.store_url,
+            ranges,
+            workers,
+            DaskBoosterFit(client, booster_workers),
+            booster_workers,
+        )

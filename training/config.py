@@ -53,8 +53,26 @@ class ModelSection(_Strict):
     max_rounds: int = Field(1000, ge=1)
     early_stopping_rounds: int = Field(50, ge=1)
     min_child_samples: int = Field(50, ge=1)
-    feature_fraction: float = Field(0.8, gt=0, le=1)
-    bagging_fraction: float = Field(0.8, gt=0, le=1)
+    feature_fraction: float = Field(
+        1.0,
+        gt=0,
+        le=1,
+        description="Below 1, each tree draws its features at random; on a Dask cluster each "
+        "worker draws its own, and the cluster grows another model than one process.",
+    )
+    bagging_fraction: float = Field(
+        1.0,
+        gt=0,
+        le=1,
+        description="Below 1, each round draws its rows at random (per worker on a cluster).",
+    )
+    numeric_levels: int = Field(
+        255,
+        ge=0,
+        le=255,
+        description="Numeric features cut into at most this many levels before boosting, the "
+        "same for every Dask worker (0: LightGBM bins them itself, per worker on a cluster).",
+    )
     lambda_l2: float = Field(1.0, ge=0)
     cat_smooth: float = Field(20.0, ge=0)
     monotone_method: Literal["basic", "intermediate", "advanced"] = Field(
@@ -66,6 +84,13 @@ class ModelSection(_Strict):
         default_factory=lambda: list(DEFAULT_EXCLUDED),
         description="Features the risk model does not use (they stay in the catalogue).",
     )
+
+    @field_validator("numeric_levels")
+    @classmethod
+    def _levels(cls, value: int) -> int:
+        if value == 1:
+            raise ValueError("one level makes every numeric feature constant: use 0 or 2 to 255")
+        return value
 
     def params(self, seed: int) -> LightGBMParams:
         values = self.model_dump()

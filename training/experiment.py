@@ -257,6 +257,13 @@ def train(
         propensity_dates=None if weighted else [fold.test_as_of for fold in folds],
     )
     params = config.model.params(config.seed)
+    if compute.booster_workers > 1 and params.drawn_per_worker:
+        log.warning(
+            "growing each booster on %d Dask workers with %s: each worker draws or bins on "
+            "its own, so the model is further from the one grown in one process",
+            compute.booster_workers,
+            ", ".join(params.drawn_per_worker),
+        )
     capacities = tuple(config.capacities)
     results = [
         evaluate_fold(

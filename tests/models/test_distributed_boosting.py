@@ -4,6 +4,7 @@ same model from a one-worker cluster, and a model that ranks alike from two work
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import lightgbm as lgb
 import numpy as np
@@ -72,14 +73,34 @@ def test_a_one_worker_cluster_grows_the_model_grown_here(
 def test_two_workers_grow_one_model_that_ranks_alike(
     small_world_examples, small_world_model, dask_client
 ):
-    """Data-parallel boosting draws bins and bags per worker, so the trees differ a little:
-    on this world a single-process model with another seed agrees about as closely."""
+    """The workers bin alike and draw nothing, but LightGBM's data-parallel learner looks at
+    features its one-process learner skips (models.distributed_boosting), so the trees part
+    somewhere; on this world of 464 training examples the two still rank nearly alike."""
     on_cluster = small_world_examples.fit(fit_booster=DaskBoosterFit(dask_client, 2))
     assert on_cluster.targets[OVERALL].booster.params["num_machines"] == 2
     population = small_world_examples.x_valid
     here = small_world_model.predict(population)["p_any"]
     there = on_cluster.predict(population)["p_any"]
-    assert here.corr(there, method="spearman") > 0.75
+    rho = here.corr(there, method="spearman")
     top = len(here) // 10
-    shared = set(here.nlargest(top).index) & set(there.nlargest(top).index)
-    assert len(shared) / top > 0.6
+    shared = len(set(here.nlargest(top).index) & set(there.nlargest(top).index)) / top
+    print(f"two workers against one process: Spearman {rho:.3f}, top 10% shared {shared:.1%}")
+    assert rho > 0.95
+    assert shared > 0.6
+
+
+def test_a_category_with_no_value_in_training_does_not_stop_the_cluster(
+    small_world_examples, dask_client
+):
+    """LightGBM's data-parallel learner kills the worker that bins a categorical feature with
+    no value (the first fold of a small store reads none of its rare sectors, say): the
+    encoder hands such a feature over as a missing number instead."""
+    examples = replace(
+        small_world_examples,
+        x_train=small_world_examples.x_train.assign(sector2=None),
+        x_valid=small_world_examples.x_valid.assign(sector2=None),
+    )
+    on_cluster = examples.fit(fit_booster=DaskBoosterFit(dask_client, 2))
+    assert on_cluster.encoder.levels["sector2"] == []
+    p = on_cluster.predict(examples.x_valid)["p_any"]
+    assert p.notna().all() and p.nunique() > 10

@@ -19,7 +19,7 @@ from models.baselines import (
     RandomScorer,
     baseline_scorers,
 )
-from models.risk_model import RiskModel
+from models.risk_model import LightGBMParams, RiskModel
 from tests.models.conftest import SCORE, TRAIN, _examples, _fit
 
 CATS = list(MEXICO_CATEGORIES)
@@ -53,6 +53,27 @@ def test_excluded_features_are_not_used(model: RiskModel, population: pd.DataFra
 def test_training_is_deterministic(small_world_frames, model, population):
     again = _fit(small_world_frames)
     pd.testing.assert_frame_equal(model.predict(population), again.predict(population))
+
+
+def test_the_shipped_model_reads_numeric_features_as_fixed_levels(model: RiskModel, population):
+    """Every worker of a cluster then bins alike (models.feature_encoding)."""
+    assert LightGBMParams().drawn_per_worker == []
+    cut = model.encoder.cuts
+    assert set(cut) == set(model.encoder.numeric)
+    levels = model.encoded(population)[:, : len(model.encoder.numeric)]
+    assert np.nanmax(levels) <= max(len(c) for c in cut.values()) <= 254
+    assert np.array_equal(levels[~np.isnan(levels)], np.round(levels[~np.isnan(levels)]))
+
+
+def test_settings_a_cluster_draws_per_worker_are_named():
+    drawn = LightGBMParams(feature_fraction=0.8, bagging_fraction=0.9, numeric_levels=0)
+    assert drawn.drawn_per_worker == [
+        "feature_fraction=0.8",
+        "bagging_fraction=0.9",
+        "numeric_levels=0",
+    ]
+    assert drawn.booster_params([])["bagging_freq"] == 1
+    assert LightGBMParams().booster_params([])["bagging_freq"] == 0
 
 
 @pytest.mark.parametrize("feature", ["violations_ever", "violations_3y", "complaints_1y"])

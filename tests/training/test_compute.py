@@ -1,9 +1,12 @@
 """`calle train` and `calle score` on a Dask cluster (CALLE_DASK_SCHEDULER), end to end on the
-small world: the cluster's snapshot ranks every workplace exactly as the single process does
-with the same model, and a cluster that cannot be reached or a bad setting is one clear line."""
+small world: the cluster trains the very model trained without it and its snapshot ranks every
+workplace exactly as the single process does, and a cluster that cannot be reached or a bad
+setting is one clear line."""
 
 from __future__ import annotations
 
+import json
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -11,6 +14,11 @@ import pytest
 from typer.testing import CliRunner
 
 from calle.cli import app
+from calle.settings import Settings
+from calle.store import open_store
+from features.matrix import feature_matrix
+from features.store_frames import load_frames
+from models.packaging import load_version
 from training import compute
 
 runner = CliRunner()
@@ -25,13 +33,21 @@ def home(small_world: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     return tmp_path / "home"
 
 
+def _summary(output: str) -> dict[str, object]:
+    """The JSON line `calle train --json` ends with."""
+    return json.loads(next(line for line in reversed(output.splitlines()) if line[:1] == "{"))
+
+
 def test_trained_and_scored_on_the_cluster_ranks_as_here(
     home: Path, dask_cluster, monkeypatch: pytest.MonkeyPatch
 ):
+    """Features, boosters and scores on the cluster; each booster grown on one worker (the
+    default), so the model is the very one `calle train` grows without a cluster."""
     monkeypatch.setenv("CALLE_DASK_SCHEDULER", dask_cluster.scheduler_address)
-    trained = runner.invoke(app, ["train", "--promote"])
+    trained = runner.invoke(app, ["train", "--promote", "--json"])
     assert trained.exit_code == 0, trained.output
     assert "promoted to champion" in trained.output
+    assert "each booster grown on 1" in trained.output
     on_cluster = runner.invoke(
         app, ["score", "--as-of", "2026-01-01", "--out", str(home / "cluster.csv")]
     )
@@ -43,6 +59,25 @@ def test_trained_and_scored_on_the_cluster_ranks_as_here(
     from_cluster, from_here = pd.read_csv(home / "cluster.csv"), pd.read_csv(home / "here.csv")
     assert len(from_here) > 2000
     pd.testing.assert_frame_equal(from_cluster, from_here)
+
+    trained_here = runner.invoke(app, ["train", "--json"])
+    assert trained_here.exit_code == 0, trained_here.output
+    there, here_ = _summary(trained.output), _summary(trained_here.output)
+    assert (there["version"], here_["version"]) == ("1", "2")
+    assert there["precision_at_5pct"] == here_["precision_at_5pct"]
+    settings = Settings()
+    engine = open_store(settings)
+    try:
+        frames = load_frames(engine)
+    finally:
+        engine.dispose()
+    models = [load_version(settings.tracking_uri, "employer-risk", v) for v in ("1", "2")]
+    population = feature_matrix(
+        frames, date(2026, 1, 1), models[0].categories, models[0].attribute_kinds
+    )
+    pd.testing.assert_frame_equal(
+        models[0].predict(population), models[1].predict(population), check_exact=True
+    )
 
 
 def test_an_unreachable_scheduler_stops_the_command_with_its_address(

@@ -26,6 +26,7 @@ def test_yaml_works_too(tmp_path: Path):
         ({"temporal": {"update_every": "yearly"}}, "temporal.update_every"),
         ({"temporal": {"horizon": 90}}, "temporal.horizon"),  # a typo is not ignored
         ({"model": {"learning_rate": 3}}, "model.learning_rate"),
+        ({"model": {"numeric_levels": 1}}, "model.numeric_levels"),
         ({"capacities": [0.05, 0]}, "capacities"),
         ({"seeed": 1}, "seeed"),
         ({"selection": {"weighting": "ipw"}}, "selection.weighting"),
