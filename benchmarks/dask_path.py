@@ -3,10 +3,13 @@
 Prints, for a world of ``--employers`` workplaces imported into a fresh SQLite store:
 - one as-of date's features in this process and on a local cluster of ``--workers``
   processes (seconds, and whether the two matrices are equal);
-- the risk model grown here and on the cluster from the same examples: seconds, and how alike
-  they rank the next year's population (Spearman correlation, shared share of the top 10%),
-  beside the same figures for two single-process models that differ only in their seed:
-  the yardstick for "alike".
+- the risk model grown here and on the cluster from the same examples, each booster on one
+  worker (the default) and on all ``--workers`` (data-parallel), with the shipped parameters
+  and with the earlier ones (bagging, column sampling, LightGBM's own bins): seconds, and how
+  alike they rank the next year's population (Spearman correlation, shared share of the top
+  10%, whether the order is the same, the largest probability gap of any target), beside the
+  same figures for two single-process models with the earlier parameters that differ only in
+  their seed: the yardstick for "alike".
 
     .venv/bin/python -m benchmarks.dask_path --employers 20000 --workers 2
 """
@@ -16,6 +19,7 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -91,29 +95,63 @@ def main() -> None:
             x_valid, l_valid = builder.examples(VALID)
             specs = builder.specs
 
-            def fit(seed: int, **options: object) -> tuple[pd.Series, float]:
+            def fit(params: LightGBMParams, **options: object) -> tuple[pd.DataFrame, float]:
                 started = time.perf_counter()
                 model = fit_risk_model(
-                    x_train, l_train, x_valid, l_valid, specs, categories,
-                    LightGBMParams(seed=seed), **options,
-                )  # fmt: skip
-                return model.predict(here)["p_any"], time.perf_counter() - started
+                    x_train, l_train, x_valid, l_valid, specs, categories, params, **options
+                )
+                return model.predict(here), time.perf_counter() - started
 
-            base, base_seconds = fit(0)
-            other_seed, _ = fit(1)
-            clustered, cluster_seconds = fit(0, fit_booster=DaskBoosterFit(client, args.workers))
+            base, base_seconds = fit(LightGBMParams())
+            one_worker, one_worker_seconds = fit(
+                LightGBMParams(), fit_booster=DaskBoosterFit(client, 1)
+            )
+            clustered, cluster_seconds = fit(
+                LightGBMParams(), fit_booster=DaskBoosterFit(client, args.workers)
+            )
+            sampled = LightGBMParams(feature_fraction=0.8, bagging_fraction=0.8, numeric_levels=0)
+            sampled_here, _ = fit(sampled)
+            sampled_other_seed, _ = fit(replace(sampled, seed=1))
+            sampled_cluster, _ = fit(sampled, fit_booster=DaskBoosterFit(client, args.workers))
         engine.dispose()
 
     print(f"risk model on {len(x_train):,} training examples:")
     print(f"  this process       {base_seconds:7.1f} s")
     print(
-        f"  cluster, {args.workers} workers {cluster_seconds:7.1f} s   "
+        f"  cluster, 1 worker per booster {one_worker_seconds:7.1f} s   "
         "(every round grown: the Dask interface has no early stopping)"
     )
-    print(f"how alike they rank {len(here):,} workplaces (overall risk):")
-    for label, other in (("cluster vs here", clustered), ("seed 1 vs seed 0", other_seed)):
-        rho, shared = _alike(base, other)
-        print(f"  {label:17s} Spearman {rho:.3f}   top 10% shared {shared:.1%}")
+    print(f"  cluster, {args.workers} workers per booster {cluster_seconds:7.1f} s")
+    print(
+        f"how alike they rank {len(here):,} workplaces (overall risk; every target's largest gap):"
+    )
+    for label, one, other in (
+        (
+            "shipped parameters, 1 worker per booster (the default): cluster vs here",
+            base,
+            one_worker,
+        ),
+        (
+            f"shipped parameters, {args.workers} workers per booster: cluster vs here",
+            base,
+            clustered,
+        ),
+        (
+            f"earlier parameters (bagging, column sampling, LightGBM's bins), {args.workers} "
+            "workers: cluster vs here",
+            sampled_here,
+            sampled_cluster,
+        ),
+        ("earlier parameters, here: seed 1 vs seed 0", sampled_here, sampled_other_seed),
+    ):
+        rho, shared = _alike(one["p_any"], other["p_any"])
+        same = one["p_any"].rank(method="first").equals(other["p_any"].rank(method="first"))
+        gap = float((one - other).abs().to_numpy().max())
+        print(f"  {label}")
+        print(
+            f"    Spearman {rho:.4f}   top 10% shared {shared:.1%}   same order: {same}"
+            f"   largest |probability gap| {gap:.2e}"
+        )
 
 
 if __name__ == "__main__":
