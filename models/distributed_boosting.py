@@ -1,9 +1,10 @@
 """Growing a target's booster on a Dask cluster (LightGBM's Dask interface).
 
 LightGBM trains data-parallel: each worker holds some of the examples and the workers
-exchange histograms, so the trees are those of one model over all the examples. With the
-shipped parameters every worker bins alike (numeric levels fixed by the encoder) and nothing
-is drawn at random, yet the trees are close to, not equal to, those grown in one process:
+exchange histograms, so the trees are those of one model over all the examples. On one worker
+(``partitions=1``, the default of ``calle train``) they are the trees grown in one process. On
+several, even with every worker binning alike (``numeric_levels``) and nothing drawn at random
+(both fractions 1), they are close to, not equal to, those grown in one process:
 LightGBM's one-process learner skips, in a leaf, the features that had no gainful split in
 its parent; its data-parallel learner looks at every feature in every leaf (LightGBM 4.7,
 ``serial_tree_learner.cpp`` against ``data_parallel_tree_learner.cpp``), and no parameter

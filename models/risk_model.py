@@ -58,13 +58,15 @@ class LightGBMParams:
     max_rounds: int = 1000
     early_stopping_rounds: int = 50
     min_child_samples: int = 50
-    #: Below 1, each tree or bag draws features or rows at random: draws a cluster makes per
-    #: worker, so it would grow another model (models.distributed_boosting).
-    feature_fraction: float = 1.0
-    bagging_fraction: float = 1.0
+    #: Below 1, each tree or bag draws features or rows at random: draws that several Dask
+    #: workers growing one booster make each on their own (models.distributed_boosting).
+    feature_fraction: float = 0.8
+    bagging_fraction: float = 0.8
     #: Numeric features cut into at most this many levels before boosting (0: not cut), so
-    #: that a cluster's workers bin them alike (models.feature_encoding).
-    numeric_levels: int = 255
+    #: that several workers growing one booster bin them alike (models.feature_encoding).
+    #: Off by default: one worker per booster needs neither, and on small data the cut costs
+    #: (20k workplaces: oracle efficiency 0.679 with levels and no draws, 0.704 without).
+    numeric_levels: int = 0
     lambda_l2: float = 1.0
     cat_smooth: float = 20.0
     monotone_method: str = "intermediate"

@@ -54,24 +54,25 @@ class ModelSection(_Strict):
     early_stopping_rounds: int = Field(50, ge=1)
     min_child_samples: int = Field(50, ge=1)
     feature_fraction: float = Field(
-        1.0,
+        0.8,
         gt=0,
         le=1,
-        description="Below 1, each tree draws its features at random; on a Dask cluster each "
-        "worker draws its own, and the cluster grows another model than one process.",
+        description="Below 1, each tree draws its features at random; several Dask workers "
+        "growing one booster each draw their own (CALLE_DASK_TRAINING_WORKERS).",
     )
     bagging_fraction: float = Field(
-        1.0,
+        0.8,
         gt=0,
         le=1,
         description="Below 1, each round draws its rows at random (per worker on a cluster).",
     )
     numeric_levels: int = Field(
-        255,
+        0,
         ge=0,
         le=255,
         description="Numeric features cut into at most this many levels before boosting, the "
-        "same for every Dask worker (0: LightGBM bins them itself, per worker on a cluster).",
+        "same for every Dask worker (0: LightGBM bins them itself, per worker when several "
+        "grow one booster).",
     )
     lambda_l2: float = Field(1.0, ge=0)
     cat_smooth: float = Field(20.0, ge=0)

@@ -46,6 +46,9 @@ class Examples:
     specs: list[FeatureSpec]
 
     def fit(self, **options: Any) -> RiskModel:
+        return self.fit_with(PARAMS, **options)
+
+    def fit_with(self, params: LightGBMParams, **options: Any) -> RiskModel:
         return fit_risk_model(
             self.x_train,
             self.l_train,
@@ -53,7 +56,7 @@ class Examples:
             self.l_valid,
             self.specs,
             CATS,
-            PARAMS,
+            params,
             **options,
         )
 

@@ -14,6 +14,7 @@ from distributed import Client, LocalCluster
 
 from models.distributed_boosting import DaskBoosterFit, early_stopping_round, log_loss
 from models.risk_model import OVERALL, LightGBMParams, RiskModel, TrainSet, ValidSet
+from tests.models.conftest import PARAMS
 
 
 def grow_all_then_cut(
@@ -70,16 +71,16 @@ def test_a_one_worker_cluster_grows_the_model_grown_here(
     )
 
 
-def test_two_workers_grow_one_model_that_ranks_alike(
-    small_world_examples, small_world_model, dask_client
-):
-    """The workers bin alike and draw nothing, but LightGBM's data-parallel learner looks at
-    features its one-process learner skips (models.distributed_boosting), so the trees part
-    somewhere; on this world of 464 training examples the two still rank nearly alike."""
-    on_cluster = small_world_examples.fit(fit_booster=DaskBoosterFit(dask_client, 2))
+def test_two_workers_grow_one_model_that_ranks_alike(small_world_examples, dask_client):
+    """With numeric levels and no draws the workers bin alike and draw nothing, but LightGBM's
+    data-parallel learner looks at features its one-process learner skips
+    (models.distributed_boosting), so the trees part somewhere; on this world of 464 training
+    examples the two still rank nearly alike."""
+    levelled = replace(PARAMS, numeric_levels=255, feature_fraction=1.0, bagging_fraction=1.0)
+    on_cluster = small_world_examples.fit_with(levelled, fit_booster=DaskBoosterFit(dask_client, 2))
     assert on_cluster.targets[OVERALL].booster.params["num_machines"] == 2
     population = small_world_examples.x_valid
-    here = small_world_model.predict(population)["p_any"]
+    here = small_world_examples.fit_with(levelled).predict(population)["p_any"]
     there = on_cluster.predict(population)["p_any"]
     rho = here.corr(there, method="spearman")
     top = len(here) // 10

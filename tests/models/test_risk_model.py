@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,7 @@ from models.baselines import (
     baseline_scorers,
 )
 from models.risk_model import LightGBMParams, RiskModel
-from tests.models.conftest import SCORE, TRAIN, _examples, _fit
+from tests.models.conftest import PARAMS, SCORE, TRAIN, _examples, _fit
 
 CATS = list(MEXICO_CATEGORIES)
 
@@ -55,14 +56,21 @@ def test_training_is_deterministic(small_world_frames, model, population):
     pd.testing.assert_frame_equal(model.predict(population), again.predict(population))
 
 
-def test_the_shipped_model_reads_numeric_features_as_fixed_levels(model: RiskModel, population):
-    """Every worker of a cluster then bins alike (models.feature_encoding)."""
-    assert LightGBMParams().drawn_per_worker == []
-    cut = model.encoder.cuts
-    assert set(cut) == set(model.encoder.numeric)
-    levels = model.encoded(population)[:, : len(model.encoder.numeric)]
+def test_a_model_with_numeric_levels_reads_them_and_stays_monotone(
+    small_world_examples, population
+):
+    """What several Dask workers need to bin alike (models.feature_encoding)."""
+    params = replace(PARAMS, numeric_levels=255, feature_fraction=1.0, bagging_fraction=1.0)
+    assert params.drawn_per_worker == []
+    levelled = small_world_examples.fit_with(params)
+    cut = levelled.encoder.cuts
+    assert set(cut) == set(levelled.encoder.numeric)
+    levels = levelled.encoded(population)[:, : len(levelled.encoder.numeric)]
     assert np.nanmax(levels) <= max(len(c) for c in cut.values()) <= 254
     assert np.array_equal(levels[~np.isnan(levels)], np.round(levels[~np.isnan(levels)]))
+    rows = population.sample(200, random_state=1)
+    more = rows.assign(violations_ever=rows["violations_ever"] + 5)
+    assert (levelled.predict(more)["p_any"] >= levelled.predict(rows)["p_any"] - 1e-12).all()
 
 
 def test_settings_a_cluster_draws_per_worker_are_named():
@@ -73,7 +81,7 @@ def test_settings_a_cluster_draws_per_worker_are_named():
         "numeric_levels=0",
     ]
     assert drawn.booster_params([])["bagging_freq"] == 1
-    assert LightGBMParams().booster_params([])["bagging_freq"] == 0
+    assert LightGBMParams(bagging_fraction=1.0).booster_params([])["bagging_freq"] == 0
 
 
 @pytest.mark.parametrize("feature", ["violations_ever", "violations_3y", "complaints_1y"])
