@@ -76,12 +76,12 @@ class DaskBoosterFit:
         # rows dealt out in turn, not in runs: examples come ordered by as-of date, and a
         # worker holding one date only would lack some of the values the others see
         dealt = [np.arange(part, len(x_train), parts) for part in range(parts)]
-        x = self._placed([x_train.iloc[rows] for rows in dealt], workers)
-        y = self._placed([pd.Series(y_train[rows]) for rows in dealt], workers)
+        x = self._placed([x_train.iloc[rows] for rows in dealt], workers, "features")
+        y = self._placed([pd.Series(y_train[rows]) for rows in dealt], workers, "labels")
         weight = (
             None
             if w_train is None
-            else self._placed([pd.Series(w_train[rows]) for rows in dealt], workers)
+            else self._placed([pd.Series(w_train[rows]) for rows in dealt], workers, "weights")
         )
         # each worker uses its own threads: the Dask interface sets them, and says so
         grown_here = {k: v for k, v in booster_params.items() if k != "num_threads"}
@@ -97,13 +97,25 @@ class DaskBoosterFit:
         )
 
     def _placed(
-        self, parts: list[pd.DataFrame] | list[pd.Series], workers: list[str]
+        self, parts: list[pd.DataFrame] | list[pd.Series], workers: list[str], role: str
     ) -> dd.DataFrame | dd.Series:
         """``parts`` as one Dask collection, part *i* held by worker *i*: LightGBM grows the
-        booster on the workers that hold the data, and left to itself the scheduler may put
-        every part on one worker."""
+        booster on the workers that hold the data.
+
+        The collection is built on the scattered parts themselves, one alias each, under a
+        name of its own (``role``). ``dd.from_delayed`` would wrap every part in tasks named
+        alike for features, labels and weights; once there are more of those than twice the
+        cluster's threads, the scheduler deems them "root-ish" and runs them wherever a thread
+        is free, not where the part is, and both parts of a two-worker booster could end on
+        one worker (one fit in forty, measured)."""
         futures = [
             self.client.scatter(part.reset_index(drop=True), workers=[worker], hash=False)
             for part, worker in zip(parts, workers, strict=False)
         ]
-        return dd.from_delayed(futures, meta=parts[0].iloc[:0].reset_index(drop=True))
+        return dd.from_graph(
+            {future.key: future for future in futures},
+            parts[0].iloc[:0].reset_index(drop=True),
+            (None,) * (len(futures) + 1),
+            [future.key for future in futures],
+            f"calle-{role}",
+        )

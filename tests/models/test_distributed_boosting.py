@@ -10,7 +10,8 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 import pytest
-from distributed import Client, LocalCluster
+from dask import delayed
+from distributed import Client, LocalCluster, wait
 
 from models.distributed_boosting import DaskBoosterFit, early_stopping_round, log_loss
 from models.risk_model import OVERALL, LightGBMParams, RiskModel, TrainSet, ValidSet
@@ -69,6 +70,33 @@ def test_a_one_worker_cluster_grows_the_model_grown_here(
     pd.testing.assert_frame_equal(
         on_cluster.predict(population), small_world_model.predict(population)
     )
+
+
+def test_each_part_stays_on_its_own_worker(dask_client):
+    """LightGBM grows the booster on the workers that hold the parts, after combining each
+    part's features, labels and weights in one task; the placement is a matter of the
+    scheduler's timing, so it is tried many times (before the fix one try in forty put both
+    parts on one worker)."""
+    fit = DaskBoosterFit(dask_client, 2)
+    workers = list(dask_client.scheduler_info()["workers"])
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        dealt = [np.arange(part, 300, 2) for part in range(2)]
+        frame = pd.DataFrame(rng.random((300, 5)))
+        series = pd.Series(rng.random(300))
+        x, y, w = (
+            fit._placed([data.iloc[rows] for rows in dealt], workers, role)
+            for data, role in ((frame, "features"), (series, "labels"), (series, "weights"))
+        )
+        combined = dask_client.compute(
+            [
+                delayed(dict)(data=xp, label=yp, weight=wp)
+                for xp, yp, wp in zip(x.to_delayed(), y.to_delayed(), w.to_delayed(), strict=True)
+            ]
+        )
+        wait(combined)
+        held_by = dask_client.who_has(combined)
+        assert [held_by[part.key] for part in combined] == [(worker,) for worker in workers]
 
 
 def test_two_workers_grow_one_model_that_ranks_alike(small_world_examples, dask_client):
