@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import lightgbm
 import pandas as pd
@@ -27,6 +27,9 @@ from features.frames import ContractFrames
 from features.matrix import feature_matrix
 from features.peer_rates import PeerRateTables
 from models.risk_model import BoosterFit, fit_booster_here
+
+if TYPE_CHECKING:  # distributed is imported only when a cluster is configured
+    from models.distributed_boosting import DaskBoosterFit
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +42,11 @@ CONNECT_SECONDS = 30
 
 class Compute(Protocol):
     fit_booster: BoosterFit
-    #: Processes that grow each booster together (more than one: data-parallel).
-    booster_workers: int
+
+    @property
+    def booster_workers(self) -> int:
+        """Processes that grow each booster together (more than one: data-parallel)."""
+        ...
 
     def features(
         self,
@@ -60,7 +66,10 @@ class InProcess:
     """Everything in this process, from the frames already read."""
 
     fit_booster: BoosterFit = field(default=fit_booster_here)
-    booster_workers: int = 1
+
+    @property
+    def booster_workers(self) -> int:
+        return 1
 
     def features(
         self,
@@ -85,8 +94,11 @@ class OnDask:
     store_url: str
     ranges: list[tuple[str | None, str | None]]
     workers: int
-    fit_booster: BoosterFit
-    booster_workers: int
+    fit_booster: DaskBoosterFit
+
+    @property
+    def booster_workers(self) -> int:
+        return self.fit_booster.partitions
 
     def features(
         self,
@@ -162,5 +174,4 @@ def open_compute(settings: Settings) -> Iterator[Compute]:
             ranges,
             workers,
             DaskBoosterFit(client, booster_workers),
-            booster_workers,
         )
