@@ -8,9 +8,13 @@ several, even with every worker binning alike (``numeric_levels``) and nothing d
 LightGBM's one-process learner skips, in a leaf, the features that had no gainful split in
 its parent; its data-parallel learner looks at every feature in every leaf (LightGBM 4.7,
 ``serial_tree_learner.cpp`` against ``data_parallel_tree_learner.cpp``), and no parameter
-changes either. The Dask interface has no early stopping, so all
-``max_rounds`` are grown and then cut where LightGBM's own early stopping would have
-stopped (:func:`early_stopping_round`): the same rule on the same validation set.
+changes either.
+
+On one worker, LightGBM's own early stopping runs there, on the validation set sent along.
+On several it cannot (each worker would judge its own share of the validation set and
+stop at another round, and the others would wait for it), so all ``max_rounds`` are
+grown. Either way the booster is then cut by :func:`early_stopping_round`: the same rule
+on the same validation set, so the kept rounds are those LightGBM would keep here.
 """
 
 from __future__ import annotations
@@ -88,9 +92,18 @@ class DaskBoosterFit:
         model = lgb.DaskLGBMClassifier(
             client=self.client, n_estimators=params.max_rounds, **grown_here
         )
+        stopping = (
+            {
+                "eval_X": self._placed([x_valid], workers, "valid-features"),
+                "eval_y": self._placed([pd.Series(y_valid)], workers, "valid-labels"),
+                "callbacks": [lgb.early_stopping(params.early_stopping_rounds, verbose=False)],
+            }
+            if parts == 1
+            else {}
+        )
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", "Parameter n_jobs will be ignored")
-            model.fit(x, y, sample_weight=weight)
+            model.fit(x, y, sample_weight=weight, **stopping)
         booster = model.booster_
         return booster, early_stopping_round(
             booster, x_valid, y_valid, params.early_stopping_rounds

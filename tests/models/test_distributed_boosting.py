@@ -66,6 +66,12 @@ def test_a_one_worker_cluster_grows_the_model_grown_here(
 ):
     on_cluster = small_world_examples.fit(fit_booster=DaskBoosterFit(one_worker, 1))
     assert best_rounds(on_cluster) == best_rounds(small_world_model)
+    # LightGBM's early stopping ran on the worker: the rounds grown are those grown here
+    assert {
+        t: m.booster.current_iteration() for t, m in on_cluster.targets.items() if m.booster
+    } == {
+        t: m.booster.current_iteration() for t, m in small_world_model.targets.items() if m.booster
+    }
     population = small_world_examples.x_valid
     pd.testing.assert_frame_equal(
         on_cluster.predict(population), small_world_model.predict(population)
