@@ -13,8 +13,8 @@ changes either.
 On one worker, LightGBM's own early stopping runs there, on the validation set sent along.
 On several it cannot (each worker would judge its own share of the validation set and
 stop at another round, and the others would wait for it), so all ``max_rounds`` are
-grown. Either way the booster is then cut by :func:`early_stopping_round`: the same rule
-on the same validation set, so the kept rounds are those LightGBM would keep here.
+grown and the booster is then cut by :func:`early_stopping_round`: the same rule on the
+same validation set, so the kept rounds are those LightGBM would keep here.
 """
 
 from __future__ import annotations
@@ -105,6 +105,8 @@ class DaskBoosterFit:
             warnings.filterwarnings("ignore", "Parameter n_jobs will be ignored")
             model.fit(x, y, sample_weight=weight, **stopping)
         booster = model.booster_
+        if stopping:
+            return booster, booster.best_iteration
         return booster, early_stopping_round(
             booster, x_valid, y_valid, params.early_stopping_rounds
         )
